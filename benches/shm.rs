@@ -1,0 +1,2 @@
+//! Benchmark: in progress on its issue.
+fn main() {}

@@ -1,0 +1,2 @@
+//! Loom models: in progress on the issue.
+#![cfg(feature = "loom")]

@@ -1,0 +1,1 @@
+//! In progress on its issue; see the issue tracker.

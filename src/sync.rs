@@ -1,0 +1,127 @@
+//! The one door to atomics, cells, threads, spin hints and fences.
+//!
+//! Every other module takes these from here and never names `std::sync::atomic`
+//! or `loom` itself, so that `--features loom` swaps the whole crate onto loom's
+//! model in one place. Futex waits are switched the same way, in
+//! [`crate::wait`]'s backend dispatch.
+
+#[cfg(not(feature = "loom"))]
+pub(crate) use std::sync::atomic;
+
+#[cfg(feature = "loom")]
+pub(crate) use loom::sync::atomic;
+
+#[allow(unused_imports)]
+#[cfg(not(feature = "loom"))]
+pub(crate) use std::sync::Arc;
+
+#[allow(unused_imports)]
+#[cfg(feature = "loom")]
+pub(crate) use loom::sync::Arc;
+
+#[allow(unused_imports)]
+#[cfg(not(feature = "loom"))]
+pub(crate) use std::thread;
+
+#[allow(unused_imports)]
+#[cfg(feature = "loom")]
+pub(crate) use loom::thread;
+
+#[allow(unused_imports)]
+pub(crate) use crossbeam_utils::CachePadded;
+
+/// An `UnsafeCell` with loom's closure API, so the same code checks accesses
+/// under loom and compiles to a bare pointer otherwise.
+#[cfg(not(feature = "loom"))]
+#[derive(Debug)]
+#[repr(transparent)]
+pub(crate) struct UnsafeCell<T: ?Sized>(core::cell::UnsafeCell<T>);
+
+#[cfg(not(feature = "loom"))]
+#[allow(dead_code)]
+impl<T> UnsafeCell<T> {
+    #[inline]
+    pub(crate) const fn new(value: T) -> Self {
+        Self(core::cell::UnsafeCell::new(value))
+    }
+
+    #[inline]
+    pub(crate) fn into_inner(self) -> T {
+        self.0.into_inner()
+    }
+}
+
+#[cfg(not(feature = "loom"))]
+#[allow(dead_code)]
+impl<T: ?Sized> UnsafeCell<T> {
+    /// Runs `f` with a shared pointer to the contents.
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    /// Runs `f` with a unique pointer to the contents.
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[allow(unused_imports)]
+#[cfg(feature = "loom")]
+pub(crate) use loom::cell::UnsafeCell;
+
+/// Tells the processor (or loom's scheduler) that this thread is spinning.
+#[inline]
+#[allow(dead_code)]
+pub(crate) fn spin_hint() {
+    #[cfg(not(feature = "loom"))]
+    core::hint::spin_loop();
+    #[cfg(feature = "loom")]
+    loom::thread::yield_now();
+}
+
+/// Bounded exponential spinning before a thread parks.
+///
+/// crossbeam's `Backoff` outside loom; under loom every step yields, because
+/// loom cannot make progress through a busy loop that never yields.
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    #[cfg(not(feature = "loom"))]
+    inner: crossbeam_utils::Backoff,
+    #[cfg(feature = "loom")]
+    steps: u32,
+}
+
+#[allow(dead_code)]
+impl Backoff {
+    #[inline]
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    /// One step of spinning (then yielding) that grows with each call.
+    #[inline]
+    pub(crate) fn snooze(&mut self) {
+        #[cfg(not(feature = "loom"))]
+        self.inner.snooze();
+        #[cfg(feature = "loom")]
+        {
+            self.steps += 1;
+            loom::thread::yield_now();
+        }
+    }
+
+    /// Whether spinning has gone on long enough that the caller should park.
+    #[inline]
+    pub(crate) fn is_completed(&self) -> bool {
+        #[cfg(not(feature = "loom"))]
+        return self.inner.is_completed();
+        // Under loom one step is enough: the model explores the interleavings
+        // that spinning would have waited for.
+        #[cfg(feature = "loom")]
+        return self.steps >= 1;
+    }
+}
+
+pub(crate) mod fence;
