@@ -33,6 +33,7 @@
 mod sync;
 
 pub mod counter;
+pub mod error;
 pub mod mpmc;
 pub mod notify;
 pub mod shm;
