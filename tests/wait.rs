@@ -303,3 +303,51 @@ fn shared_wait_across_processes() {
 fn wake_one_shared(word: &AtomicU32) {
     handoff::wait::wake_one_in(Scope::Shared, word);
 }
+
+/// Signals that interrupt a timed wait neither end it early nor turn it into
+/// a wake: the wait goes back to sleep until the same absolute deadline.
+#[cfg(all(target_os = "linux", not(miri)))]
+#[test]
+fn signals_do_not_end_a_timed_wait_early() {
+    use std::os::unix::thread::JoinHandleExt;
+
+    extern "C" fn on_signal(_: libc::c_int) {}
+
+    // A handler without SA_RESTART, so the futex call really fails with EINTR.
+    // SAFETY: `action` is zeroed (a valid sigaction), gets a handler that does
+    // nothing, and is only read by the kernel during the call.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+        assert_eq!(
+            libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()),
+            0
+        );
+    }
+
+    static WORD: AtomicU32 = AtomicU32::new(0);
+    static DONE: AtomicBool = AtomicBool::new(false);
+    let timeout = Duration::from_millis(60);
+    let waiter = std::thread::spawn(move || {
+        let start = Instant::now();
+        let outcome = wait(&WORD, 0, Some(timeout));
+        DONE.store(true, Release);
+        (outcome, start.elapsed())
+    });
+    let tid = waiter.as_pthread_t();
+    let mut sent = 0;
+    while !DONE.load(Acquire) {
+        // SAFETY: the thread is alive until it sets DONE, after which we stop
+        // signalling; SIGUSR1 has a handler installed above.
+        unsafe { libc::pthread_kill(tid, libc::SIGUSR1) };
+        sent += 1;
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let (outcome, elapsed) = waiter.join().unwrap();
+    assert!(sent > 1, "the wait was interrupted at least once");
+    assert_eq!(outcome, WaitOutcome::TimedOut);
+    assert!(
+        elapsed >= timeout,
+        "returned after {elapsed:?} < {timeout:?}"
+    );
+}
