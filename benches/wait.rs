@@ -7,12 +7,11 @@
 //! * `ping_pong`: round trips between two threads that take turns on one word,
 //!   each parking until the other hands the turn back.
 
-fn main() {
-    #[cfg(not(feature = "loom"))]
-    demo::main();
-    #[cfg(feature = "loom")]
-    eprintln!("examples run on real threads: build them without --features loom");
-}
+#[cfg(not(feature = "loom"))]
+criterion::criterion_main!(demo::benches);
+
+#[cfg(feature = "loom")]
+fn main() {}
 
 #[cfg(not(feature = "loom"))]
 mod demo {
@@ -22,7 +21,7 @@ mod demo {
     use std::thread;
     use std::time::{Duration, Instant};
 
-    use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+    use criterion::{criterion_group, Criterion, Throughput};
     use handoff::notify::Notifier;
 
     fn notify_no_waiter(c: &mut Criterion) {
@@ -145,5 +144,4 @@ mod demo {
     }
 
     criterion_group! { name = benches; config = config(); targets = notify_no_waiter, ping_pong }
-    criterion_main!(benches);
 }
