@@ -1,0 +1,1 @@
+//! A multi-producer multi-consumer ring in a region.

@@ -1,0 +1,1 @@
+//! Transfer buffers in a region.
