@@ -6,6 +6,8 @@ use core::time::Duration;
 use std::time::Instant;
 
 use crate::notify::Notifier;
+use crate::sync::atomic::AtomicU64;
+use crate::sync::atomic::Ordering::Relaxed;
 use crate::sync::Backoff;
 use crate::wait::{Deadline, Remaining, Scope};
 
@@ -83,5 +85,37 @@ impl ProbeClock {
         }
         self.next = Some(now + PROBE_INTERVAL);
         true
+    }
+}
+
+/// [`ProbeClock`] for handles used through `&self` from several threads.
+///
+/// | word   | meaning                                                        |
+/// |--------|----------------------------------------------------------------|
+/// | `next` | nanoseconds after this process's first probe at which the next probe is due |
+#[derive(Debug, Default)]
+pub(crate) struct SharedProbeClock {
+    next: AtomicU64,
+}
+
+impl SharedProbeClock {
+    /// Whether a probe is due now; if so (for exactly one caller), schedules
+    /// the next one.
+    #[cold]
+    pub(crate) fn due(&self) -> bool {
+        static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+        let now = EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64;
+        // Relaxed: the word orders nothing; it only rations system calls.
+        let next = self.next.load(Relaxed);
+        now >= next
+            && self
+                .next
+                .compare_exchange(
+                    next,
+                    now + PROBE_INTERVAL.as_nanos() as u64,
+                    Relaxed,
+                    Relaxed,
+                )
+                .is_ok()
     }
 }
