@@ -304,3 +304,204 @@ fn errors_display_and_debug() {
     assert_eq!(format!("{:?}", ShmError::Version(9)), "Version(9)");
     assert_eq!(format!("{:?}", ShmError::RoleTaken), "RoleTaken");
 }
+
+mod mpmc_ring {
+    use super::*;
+    use handoff::shm::mpmc::Mpmc;
+
+    #[test]
+    fn smoke() {
+        let path = TempRegion::new("mpmc-smoke");
+        let ring = Mpmc::<u32>::create(&path.0, 3, 0).unwrap();
+        assert_eq!(ring.capacity(), 3);
+        let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+        assert_eq!(rx.try_pop(), Err(PopError::Empty));
+        for round in 0..3 {
+            for i in 0..3 {
+                tx.try_push(round * 10 + i).unwrap();
+            }
+            assert_eq!(tx.try_push(9), Err(PushError::Full(9)));
+            for i in 0..3 {
+                assert_eq!(rx.try_pop(), Ok(round * 10 + i));
+            }
+        }
+    }
+
+    #[test]
+    fn zero_capacity() {
+        let path = TempRegion::new("mpmc-zero");
+        assert_eq!(
+            Mpmc::<u32>::create(&path.0, 0, 0).unwrap_err(),
+            ShmError::ZeroCapacity
+        );
+    }
+
+    #[test]
+    fn closed() {
+        let path = TempRegion::new("mpmc-closed");
+        let ring = Mpmc::<u32>::create(&path.0, 4, 0).unwrap();
+        let (tx1, tx2, rx) = (
+            ring.producer().unwrap(),
+            ring.producer().unwrap(),
+            ring.consumer().unwrap(),
+        );
+        tx1.push(1).unwrap();
+        drop(tx1);
+        // One producer is left: not closed.
+        assert_eq!(rx.pop(), Ok(1));
+        assert_eq!(rx.try_pop(), Err(PopError::Empty));
+        tx2.push(2).unwrap();
+        drop(tx2);
+        assert_eq!(rx.pop(), Ok(2));
+        assert_eq!(rx.pop(), Err(PopError::Closed));
+
+        let tx = ring.producer().unwrap();
+        drop(rx);
+        assert_eq!(tx.push(3), Err(PushError::Closed(3)));
+    }
+
+    #[test]
+    fn roles_run_out() {
+        let path = TempRegion::new("mpmc-roles");
+        let ring = Mpmc::<u8>::create(&path.0, 1, 0).unwrap();
+        let held: Vec<_> = (0..32).map(|_| ring.producer().unwrap()).collect();
+        assert_eq!(ring.producer().unwrap_err(), ShmError::RoleTaken);
+        drop(held);
+        // Slots are claimed once over the region's life.
+        assert_eq!(ring.producer().unwrap_err(), ShmError::RoleTaken);
+    }
+
+    #[test]
+    fn mpmc() {
+        let path = TempRegion::new("mpmc-threads");
+        let ring = Mpmc::<u64>::create(&path.0, 8, 0).unwrap();
+        let n = scaled(50_000) as u64;
+        let total = std::thread::scope(|s| {
+            for p in 0..2u64 {
+                let tx = ring.producer().unwrap();
+                s.spawn(move || {
+                    for i in 0..n {
+                        tx.push(p * n + i).unwrap();
+                    }
+                });
+            }
+            let consumers: Vec<_> = (0..2)
+                .map(|_| {
+                    let rx = ring.consumer().unwrap();
+                    s.spawn(move || {
+                        let mut sum = 0u64;
+                        while let Ok(v) = rx.pop() {
+                            sum += v;
+                        }
+                        sum
+                    })
+                })
+                .collect();
+            consumers
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .sum::<u64>()
+        });
+        assert_eq!(total, (0..2 * n).sum::<u64>());
+    }
+}
+
+mod transfer_pool {
+    use super::*;
+    use handoff::shm::pool::{Descriptor, Pool};
+
+    #[test]
+    fn smoke() {
+        let path = TempRegion::new("pool-smoke");
+        let pool = Pool::create(&path.0, 2, 1000).unwrap();
+        assert_eq!((pool.count(), pool.buffer_size()), (2, 1000));
+        let mut buf = pool.try_alloc().unwrap();
+        assert_eq!(buf.len(), 1000);
+        buf.write_at(990, b"0123456789");
+        let d = buf.send();
+        let other = Pool::open(&path.0).unwrap();
+        let got = other.accept(d).unwrap();
+        let mut out = [0; 10];
+        got.read_at(990, &mut out);
+        assert_eq!(&out, b"0123456789");
+    }
+
+    #[test]
+    fn zero_capacity() {
+        let path = TempRegion::new("pool-zero");
+        assert_eq!(
+            Pool::create(&path.0, 0, 8).unwrap_err(),
+            ShmError::ZeroCapacity
+        );
+        assert_eq!(
+            Pool::create(&path.0, 8, 0).unwrap_err(),
+            ShmError::ZeroCapacity
+        );
+    }
+
+    #[test]
+    fn capacity() {
+        let path = TempRegion::new("pool-capacity");
+        let pool = Pool::create(&path.0, 3, 8).unwrap();
+        let held: Vec<_> = std::iter::from_fn(|| pool.try_alloc()).take(10).collect();
+        assert_eq!(held.len(), 3);
+        let start = Instant::now();
+        assert!(pool.alloc(Some(Duration::from_millis(5))).is_none());
+        assert!(start.elapsed() >= Duration::from_millis(5));
+        drop(held);
+        let again: Vec<_> = std::iter::from_fn(|| pool.try_alloc()).take(10).collect();
+        assert_eq!(again.len(), 3);
+    }
+
+    #[test]
+    fn stale_and_duplicate_descriptors() {
+        let path = TempRegion::new("pool-stale");
+        let pool = Pool::create(&path.0, 1, 8).unwrap();
+        let d = pool.try_alloc().unwrap().send();
+        // Not allocatable while sent.
+        assert!(pool.try_alloc().is_none());
+        let got = pool.accept(d).unwrap();
+        assert_eq!(pool.accept(d).unwrap_err(), ShmError::Stale, "duplicate");
+        drop(got);
+        assert_eq!(pool.accept(d).unwrap_err(), ShmError::Stale, "freed");
+        // The buffer is reused under a new generation; the old one stays stale.
+        let d2 = pool.try_alloc().unwrap().send();
+        assert_eq!(d2.index, d.index);
+        assert_ne!(d2.generation, d.generation);
+        assert_eq!(
+            pool.accept(d).unwrap_err(),
+            ShmError::Stale,
+            "old generation"
+        );
+        let made_up = Descriptor {
+            index: 7,
+            generation: 0,
+        };
+        assert_eq!(pool.accept(made_up).unwrap_err(), ShmError::Stale);
+        assert!(pool.accept(d2).is_ok());
+    }
+
+    #[test]
+    fn drops() {
+        // An unsent buffer and an accepted one both go back to the pool.
+        let path = TempRegion::new("pool-drops");
+        let pool = Pool::create(&path.0, 1, 8).unwrap();
+        drop(pool.try_alloc().unwrap());
+        let d = pool.try_alloc().unwrap().send();
+        drop(pool.accept(d).unwrap());
+        assert!(pool.try_alloc().is_some());
+    }
+
+    #[test]
+    fn blocked_alloc_wakes_when_freed() {
+        let path = TempRegion::new("pool-wake");
+        let pool = Pool::create(&path.0, 1, 8).unwrap();
+        let held = pool.try_alloc().unwrap();
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| pool.alloc(None).is_some());
+            std::thread::sleep(Duration::from_millis(if cfg!(miri) { 1 } else { 10 }));
+            drop(held);
+            assert!(waiter.join().unwrap());
+        });
+    }
+}

@@ -138,6 +138,10 @@ impl Layout {
             buffers_off: data_off,
             total: data_off,
         };
+        // Only a pool uses the extra field.
+        if print.kind != Kind::Pool && print.extra != 0 {
+            return Err(ShmError::Unsupported);
+        }
         let data_len = match print.kind {
             Kind::Counter => layout.counter()?,
             Kind::Spsc => layout.spsc()?,
@@ -155,9 +159,6 @@ impl Layout {
 
     /// A counter has no data area; its value lives in control line 0.
     fn counter(&mut self) -> Result<u64, ShmError> {
-        if self.print.extra != 0 {
-            return Err(ShmError::Unsupported);
-        }
         Ok(0)
     }
 

@@ -243,3 +243,6 @@ impl std::error::Error for ShmError {}
 pub fn remove(path: impl AsRef<Path>) -> Result<(), ShmError> {
     region::remove(path.as_ref())
 }
+
+#[cfg(test)]
+mod tests;

@@ -79,7 +79,7 @@ fn state(generation: u32, s: u32) -> u64 {
 
 /// A sent buffer's name, to push through a ring: plain data.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Descriptor {
     /// Which buffer.
     pub index: u32,
