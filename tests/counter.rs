@@ -18,8 +18,15 @@ fn scaled(n: u64) -> u64 {
     }
 }
 
+/// Proptest settings: few cases under Miri, and no failure file there (Miri's
+/// isolation forbids the file system, and proptest asks for the working
+/// directory to find it).
 fn cases() -> ProptestConfig {
-    ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 })
+    let mut config = ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 });
+    if cfg!(miri) {
+        config.failure_persistence = None;
+    }
+    config
 }
 
 // ---------------------------------------------------------------------------
