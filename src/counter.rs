@@ -355,8 +355,9 @@ impl ShardedCounter {
     ///   another cell, so it can be a value the count never held at any one
     ///   instant.
     ///
-    /// With adds only (and no wrap), the result therefore lies between the
-    /// count when the call started and the count when it returned. With subs
+    /// With adds only (and no wrap), the result therefore lies between what a
+    /// `sum` by the same thread just before and just after this one would
+    /// return, and successive sums by one thread never go down. With subs
     /// mixed in it need not: if one thread adds 1 and another, having seen
     /// that, subtracts 1 on a different cell, a concurrent sum can read the
     /// sub without the add and return `u64::MAX` (that is, -1). Use a
