@@ -241,8 +241,13 @@ impl fmt::Debug for Counter {
 /// # #[cfg(feature = "loom")] fn main() {}
 /// ```
 pub struct ShardedCounter {
-    /// One partial count per cell; the count is their wrapping sum. Every
+    /// One partial count per cell, a power-of-two number of them. Every
     /// access is `Relaxed`, for the reason given on [`Counter`]'s field.
+    ///
+    /// | word      | meaning |
+    /// |-----------|---------|
+    /// | cell `i`  | adds minus subs, modulo 2⁶⁴, of the threads whose number is `i` modulo the cell count; any value is valid |
+    /// | their sum | the count, modulo 2⁶⁴ |
     cells: Box<[CachePadded<AtomicU64>]>,
 }
 
