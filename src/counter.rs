@@ -418,7 +418,8 @@ impl fmt::Debug for ShardedCounter {
 /// target: workers count up, a waiter parks until they are all done.
 ///
 /// The latch is *reached* when its count is at least its target; it counts
-/// up only and stays reached. Everything a thread wrote before its
+/// up only, so once reached it stays reached unless the count wraps (below).
+/// Everything a thread wrote before its
 /// [`add`](Self::add) is visible to a thread that then sees the latch reached
 /// ([`wait`](Self::wait) returned `true`, or [`is_reached`](Self::is_reached)).
 ///
