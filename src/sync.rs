@@ -124,4 +124,85 @@ impl Backoff {
     }
 }
 
+/// A small number for the calling thread, handed out in the order in which
+/// threads first ask (0, 1, 2, ...). Sharded structures pick their shard with
+/// it: any `n` consecutive numbers fall on `n` different shards of a
+/// power-of-two table at least `n` long.
+///
+/// Outside loom: a thread-local read after the first call. Under loom the
+/// thread-local and the counter are loom's, so numbering restarts with every
+/// execution of a model and depends only on its schedule.
+#[inline]
+#[allow(dead_code)]
+pub(crate) fn thread_number() -> usize {
+    thread_number::get()
+}
+
+#[cfg(not(feature = "loom"))]
+mod thread_number {
+    use std::cell::Cell;
+
+    use super::atomic::AtomicUsize;
+    use super::atomic::Ordering::Relaxed;
+
+    /// Marks a thread that has not asked yet.
+    const UNSET: usize = usize::MAX;
+
+    /// The next number to hand out.
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+    std::thread_local! {
+        static NUMBER: Cell<usize> = const { Cell::new(UNSET) };
+    }
+
+    #[inline]
+    pub(super) fn get() -> usize {
+        let number = NUMBER.with(Cell::get);
+        if number != UNSET {
+            return number;
+        }
+        assign()
+    }
+
+    #[cold]
+    fn assign() -> usize {
+        // Relaxed: the number only has to be unique-ish; nothing is published
+        // through it. Wrapping onto `UNSET` would take 2^64 threads.
+        let number = NEXT.fetch_add(1, Relaxed);
+        NUMBER.with(|n| n.set(number));
+        number
+    }
+}
+
+#[cfg(feature = "loom")]
+mod thread_number {
+    use std::cell::Cell;
+
+    use super::atomic::AtomicUsize;
+    use super::atomic::Ordering::Relaxed;
+
+    /// Marks a thread that has not asked yet.
+    const UNSET: usize = usize::MAX;
+
+    loom::lazy_static! {
+        /// The next number to hand out, reset for every execution.
+        static ref NEXT: AtomicUsize = AtomicUsize::new(0);
+    }
+
+    loom::thread_local! {
+        static NUMBER: Cell<usize> = Cell::new(UNSET);
+    }
+
+    pub(super) fn get() -> usize {
+        let number = NUMBER.with(Cell::get);
+        if number != UNSET {
+            return number;
+        }
+        // Relaxed: as outside loom, nothing is published through the number.
+        let number = NEXT.fetch_add(1, Relaxed);
+        NUMBER.with(|n| n.set(number));
+        number
+    }
+}
+
 pub(crate) mod fence;
