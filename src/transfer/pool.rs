@@ -176,7 +176,13 @@ impl Shared {
             })
             .collect();
         Shared {
-            head: CachePadded::new(AtomicU64::new(Head { tag: 0, top: link(0) }.pack())),
+            head: CachePadded::new(AtomicU64::new(
+                Head {
+                    tag: 0,
+                    top: link(0),
+                }
+                .pack(),
+            )),
             notifier: Notifier::new(),
             slots,
             base,
@@ -222,10 +228,12 @@ impl Shared {
             // change of the head is a read-modify-write, so it continues the
             // push's release sequence); on failure we retry from the new head,
             // whose link we are about to read, so Acquire again.
-            match self
-                .head
-                .compare_exchange_weak(word, head.with_top(next).pack(), Acquire, Acquire)
-            {
+            match self.head.compare_exchange_weak(
+                word,
+                head.with_top(next).pack(),
+                Acquire,
+                Acquire,
+            ) {
                 Ok(_) => return Some(index),
                 Err(now) => word = now,
             }
@@ -246,10 +254,12 @@ impl Shared {
 
             // Release pairs with the Acquire load and compare-exchange in
             // `pop`: the next owner sees this link and every byte we wrote.
-            match self
-                .head
-                .compare_exchange_weak(word, head.with_top(link(index)).pack(), Release, Relaxed)
-            {
+            match self.head.compare_exchange_weak(
+                word,
+                head.with_top(link(index)).pack(),
+                Release,
+                Relaxed,
+            ) {
                 Ok(_) => return,
                 Err(now) => word = now,
             }
