@@ -119,7 +119,8 @@ pub struct Descriptor {
     pub pool: u32,
     /// The slot's index in its pool.
     pub index: u32,
-    /// Which loan of the slot this is; bumped each time the slot returns.
+    /// Which hand-over of the slot this is; bumped each time the slot returns
+    /// to the pool or is sent as a descriptor.
     pub generation: u64,
 }
 
@@ -213,8 +214,9 @@ pub enum DescriptorError {
     WrongPool,
     /// The index is not a slot of this pool.
     OutOfRange,
-    /// The generation does not match the slot's current loan: the loan it
-    /// named has ended (the buffer came back to the pool).
+    /// The generation does not match the slot's current one: the hand-over it
+    /// named has ended (the buffer came back to the pool, or was redeemed and
+    /// sent again).
     Stale,
     /// The descriptor names the current loan, but a buffer holds the slot: it
     /// was redeemed already, or copied while its buffer was still in use.

@@ -423,6 +423,18 @@ fn stale_descriptor_is_refused() {
 }
 
 #[test]
+fn kept_copy_of_a_resent_descriptor_is_stale() {
+    // A redeems and sends the slot on; a copy of the first descriptor kept
+    // by someone must not take the second hand-over.
+    let pool = BufPool::new(1, 8).unwrap();
+    let first = pool.try_loan().unwrap().into_descriptor().unwrap();
+    let second = pool.redeem(first).unwrap().into_descriptor().unwrap();
+    assert_ne!(first, second);
+    assert_eq!(pool.redeem(first).unwrap_err(), DescriptorError::Stale);
+    assert!(pool.redeem(second).is_ok());
+}
+
+#[test]
 fn forged_descriptors_are_refused() {
     let pool = BufPool::new(2, 8).unwrap();
     let other = BufPool::new(2, 8).unwrap();

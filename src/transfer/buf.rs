@@ -358,11 +358,12 @@ impl TransferBuf {
     /// The identity of this buffer's pool slot, or `None` if it did not come
     /// from a pool (or is detached).
     ///
-    /// The descriptor stays valid for [`BufPool::check`](super::BufPool::check)
-    /// while this loan lasts, but [`BufPool::redeem`](super::BufPool::redeem)
-    /// refuses it ([`InUse`](super::DescriptorError::InUse)) while this
-    /// buffer holds the slot: use [`into_descriptor`](Self::into_descriptor)
-    /// to give the slot up.
+    /// It names the slot and its current generation, for logs and
+    /// comparisons, but cannot be redeemed:
+    /// [`BufPool::redeem`](super::BufPool::redeem) refuses it as
+    /// [`InUse`](super::DescriptorError::InUse) while this buffer holds the
+    /// slot and as [`Stale`](super::DescriptorError::Stale) once the slot has
+    /// moved on. [`into_descriptor`](Self::into_descriptor) gives the slot up.
     ///
     /// # Example
     ///

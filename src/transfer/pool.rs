@@ -16,19 +16,21 @@
 //!
 //! # Slot state word
 //!
-//! `generation << 2 | state`, where the generation counts the slot's loans
-//! that ended (62 bits: it never wraps in practice) and the state says who owns
-//! the slot:
+//! `generation << 2 | state`. The state says who owns the slot; the
+//! generation counts the slot's hand-overs through the pool and through
+//! descriptors (62 bits: it never wraps in practice):
 //!
-//! | state    | owner                     | moves to                                   |
-//! |----------|---------------------------|--------------------------------------------|
-//! | `FREE`   | the free list             | `LOANED` when popped                       |
-//! | `LOANED` | one `TransferBuf`         | `FREE` with generation + 1 (the buffer drops), or `SENT` (`into_descriptor`) |
-//! | `SENT`   | the holder of the descriptor | `LOANED` (`redeem`; one compare-exchange, so one winner) |
+//! | state    | owner                        | moves to                                   |
+//! |----------|------------------------------|--------------------------------------------|
+//! | `FREE`   | the free list                | `LOANED`, same generation, when popped      |
+//! | `LOANED` | one `TransferBuf`            | `FREE`, generation + 1, when the buffer drops; `SENT`, generation + 1, by `into_descriptor` |
+//! | `SENT`   | the holder of the descriptor | `LOANED`, same generation, by `redeem` (one compare-exchange, so one winner) |
 //!
 //! Only the owner writes the word, except `redeem`, whose compare-exchange
-//! from `SENT` makes its caller the owner. A descriptor names
-//! (pool tag, index, generation), so one from an ended loan no longer matches.
+//! from `SENT` makes its caller the owner. Each `SENT` word, and so each
+//! descriptor `into_descriptor` makes, has a generation no earlier one had: a
+//! copy of a descriptor kept after it was redeemed never matches a later send
+//! of the same slot.
 
 use core::alloc::Layout;
 use core::fmt;
@@ -105,6 +107,12 @@ fn state_word(generation: u64, state: u64) -> u64 {
 #[inline]
 fn generation(word: u64) -> u64 {
     word >> 2
+}
+
+/// The generation after `generation`.
+#[inline]
+fn bump(generation: u64) -> u64 {
+    generation.wrapping_add(1) & MAX_GENERATION
 }
 
 /// Bookkeeping of one slot.
@@ -284,8 +292,7 @@ impl Shared {
         // own the word, and the push below publishes it to the next owner.
         let state = &self.slots[index as usize].state;
         let word = state.load(Relaxed);
-        let next_generation = (generation(word) + 1) & MAX_GENERATION;
-        state.store(state_word(next_generation, FREE), Relaxed);
+        state.store(state_word(bump(generation(word)), FREE), Relaxed);
 
         // Hand the slot to the next loan, and wake one if it is parked.
         self.push(index);
@@ -303,9 +310,14 @@ impl Shared {
         }
     }
 
-    /// Gives up slot `index`, held by the caller, for its descriptor.
+    /// Gives up slot `index`, held by the caller, for a descriptor of a new
+    /// generation.
     pub(super) fn send(&self, index: u32) -> Descriptor {
-        let descriptor = self.descriptor(index);
+        let held = self.descriptor(index);
+        let descriptor = Descriptor {
+            generation: bump(held.generation),
+            ..held
+        };
         // Release pairs with the Acquire compare-exchange in `redeem`: the
         // redeemer sees every byte the sender wrote.
         self.slots[index as usize]
