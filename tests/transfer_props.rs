@@ -138,7 +138,7 @@ impl World {
             Op::Send(i) => self.send(i),
             Op::Redeem(i) => self.redeem(i),
             Op::Replay(i) => self.replay(i),
-            Op::IntoVec(i) => self.into_vec(i),
+            Op::IntoVec(i) => self.copy_out(i),
         }
         self.check();
     }
@@ -163,7 +163,7 @@ impl World {
         };
         let moved = held.buf.transfer();
         let mut old = std::mem::replace(&mut held.buf, moved);
-        assert!(old.is_detached() && old.len() == 0 && old.as_mut_slice().is_err());
+        assert!(old.is_detached() && old.is_empty() && old.as_mut_slice().is_err());
         self.detached.push(old);
     }
 
@@ -207,7 +207,7 @@ impl World {
         assert_eq!(self.pool.redeem(d).unwrap_err(), expected);
     }
 
-    fn into_vec(&mut self, i: usize) {
+    fn copy_out(&mut self, i: usize) {
         let Some(held) = take(&mut self.held, i) else {
             return;
         };
