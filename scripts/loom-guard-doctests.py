@@ -26,10 +26,14 @@ def guard(path):
         done = any(GUARD in b for b in body)
         out.append(lines[i])
         if rust and not done:
+            # A compile_fail example must fail under loom too: there its
+            # stand-in main is a compile error.
+            loom_main = ('fn main() { compile_error!("not built under loom"); }'
+                         if lang == 'compile_fail' else 'fn main() {}')
             out.append(f'{ind}{pre} {GUARD}')
             out.extend(body)
             out.append(f'{ind}{pre} # }}')
-            out.append(f'{ind}{pre} # #[cfg(feature = "loom")] fn main() {{}}')
+            out.append(f'{ind}{pre} # #[cfg(feature = "loom")] {loom_main}')
         else:
             out.extend(body)
         out.append(lines[j])

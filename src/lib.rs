@@ -36,6 +36,9 @@ pub mod counter;
 pub mod error;
 pub mod mpmc;
 pub mod notify;
+// Shared regions need Linux (OFD locks, /proc/self/fd, shared futexes) and
+// real atomics in mapped memory, which loom's modelled atomics are not.
+#[cfg(all(target_os = "linux", not(feature = "loom")))]
 pub mod shm;
 pub mod spsc;
 pub mod transfer;

@@ -1,0 +1,482 @@
+//! A multi-producer multi-consumer ring of plain-data elements in a region.
+//!
+//! The algorithm is Dmitry Vyukov's bounded MPMC queue
+//! (<https://www.1024cores.net/home/lock-free-algorithms/queues/bounded-mpmc-queue>):
+//! each slot carries a sequence word that says whose turn it is, and the two
+//! 64-bit positions are claimed with a compare-and-swap. Positions map to
+//! slots by `position % capacity` (the capacity is exact, not rounded).
+//!
+//! # Words
+//!
+//! | word         | line | meaning                                              |
+//! |--------------|------|------------------------------------------------------|
+//! | `head`       | 0    | next position to pop                                 |
+//! | `tail`       | 1    | next position to push                                |
+//! | `seq` (slot) | data | `== p`: free for the push of position `p`; `== p + 1`: holds the element of `p`; `p + capacity` after its pop |
+//!
+//! # Trust
+//!
+//! A position read from the region only picks a slot through `% capacity` with
+//! the private capacity, so every access stays inside the slot array.
+//! Sequence words written by a confused peer can make a push or pop give up
+//! (`Full`/`Empty`) or return a wrong element, never an out-of-bounds access.
+//! Each `try_` call gives up after [`MAX_RETRIES`] lost races, so even a
+//! peer that keeps moving the positions cannot trap it.
+//!
+//! Up to 32 producers and 32 consumers may be claimed over the region's life;
+//! each handle holds one role slot, see the [module docs](super).
+
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::Range;
+use core::time::Duration;
+use std::path::Path;
+use std::sync::Arc;
+
+use bytemuck::Pod;
+
+use super::layout::{line, Fingerprint, Kind};
+use super::liveness::{self, Peer, Role};
+use super::park::{Blocked, SharedProbeClock};
+use super::region::Region;
+use super::ShmError;
+use crate::error::{PopError, PushError};
+use crate::notify::Notifier;
+use crate::sync::atomic::AtomicU64;
+use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use crate::sync::spin_hint;
+use crate::wait::Scope;
+
+/// Role slots of producers.
+const PRODUCERS: Range<usize> = 0..32;
+/// Role slots of consumers.
+const CONSUMERS: Range<usize> = 32..64;
+/// Control line of the pop position.
+const HEAD: u64 = line(0);
+/// Control line of the push position.
+const TAIL: u64 = line(1);
+/// Notifier consumers park on.
+const NOT_EMPTY: u64 = line(2);
+/// Notifier producers park on.
+const NOT_FULL: u64 = line(3);
+/// Lost races after which a `try_` call reports `Full` or `Empty`.
+pub const MAX_RETRIES: u32 = 1 << 12;
+
+/// An MPMC ring in a shared region: the handle from which a process claims
+/// producers and consumers.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::shm::mpmc::Mpmc;
+///
+/// let path = std::env::temp_dir().join(format!("doc-mpmc-{}", std::process::id()));
+/// let ring = Mpmc::<u32>::create(&path, 3, 0).unwrap();
+/// let (tx1, tx2, rx) = (ring.producer().unwrap(), ring.producer().unwrap(), ring.consumer().unwrap());
+/// tx1.try_push(1).unwrap();
+/// tx2.try_push(2).unwrap();
+/// assert_eq!(rx.try_pop(), Ok(1));
+/// assert_eq!(rx.try_pop(), Ok(2));
+/// handoff::shm::remove(&path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
+pub struct Mpmc<T> {
+    region: Arc<Region>,
+    _elements: PhantomData<fn() -> T>,
+}
+
+impl<T: Pod> Mpmc<T> {
+    /// Creates a region at `path` holding a ring of `capacity` elements of
+    /// `T`, stamped with the caller's `tag`.
+    ///
+    /// # Errors
+    ///
+    /// [`ShmError::ZeroCapacity`] for capacity 0, [`ShmError::TooLarge`] when
+    /// the size overflows, [`ShmError::Io`] when the file exists or cannot be
+    /// created and mapped.
+    pub fn create(path: impl AsRef<Path>, capacity: usize, tag: u64) -> Result<Self, ShmError> {
+        let print = Fingerprint {
+            kind: Kind::Mpmc,
+            elem_size: core::mem::size_of::<T>() as u64,
+            elem_align: core::mem::align_of::<T>() as u64,
+            tag,
+            capacity: capacity as u64,
+            extra: 0,
+        };
+        let region = Region::create(path.as_ref(), print, |r| {
+            // Slot i starts free for the push of position i. Relaxed: the
+            // READY store publishes these.
+            let l = *r.layout();
+            for i in 0..l.slots {
+                seq_at(r, i).store(i, Relaxed);
+            }
+        })?;
+        Ok(Self::wrap(region))
+    }
+
+    /// Opens the ring at `path`, checking that it holds `T` with this `tag`.
+    ///
+    /// # Errors
+    ///
+    /// Every header check has its [`ShmError`]; see its variants.
+    pub fn open(path: impl AsRef<Path>, tag: u64) -> Result<Self, ShmError> {
+        let region = Region::open(
+            path.as_ref(),
+            Kind::Mpmc,
+            core::mem::size_of::<T>() as u64,
+            core::mem::align_of::<T>() as u64,
+            tag,
+        )?;
+        Ok(Self::wrap(region))
+    }
+
+    fn wrap(region: Region) -> Self {
+        Mpmc {
+            region: Arc::new(region),
+            _elements: PhantomData,
+        }
+    }
+
+    /// How many elements the ring holds at most.
+    pub fn capacity(&self) -> usize {
+        self.region.layout().print.capacity as usize
+    }
+
+    /// Claims a producer role.
+    ///
+    /// # Errors
+    ///
+    /// [`ShmError::RoleTaken`] once 32 producers have been claimed.
+    pub fn producer(&self) -> Result<Producer<T>, ShmError> {
+        let role = Role::claim(&self.region, PRODUCERS)?;
+        Ok(Producer {
+            core: Core::new(Arc::clone(&self.region), role),
+        })
+    }
+
+    /// Claims a consumer role.
+    ///
+    /// # Errors
+    ///
+    /// [`ShmError::RoleTaken`] once 32 consumers have been claimed.
+    pub fn consumer(&self) -> Result<Consumer<T>, ShmError> {
+        let role = Role::claim(&self.region, CONSUMERS)?;
+        Ok(Consumer {
+            core: Core::new(Arc::clone(&self.region), role),
+        })
+    }
+}
+
+impl<T> fmt::Debug for Mpmc<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mpmc")
+            .field("capacity", &self.region.layout().print.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The sequence word of slot `i` (`i < slots`).
+fn seq_at(region: &Region, i: u64) -> &AtomicU64 {
+    let l = region.layout();
+    region.atomic(l.data_off + i * l.stride)
+}
+
+/// What every handle holds: the region, its role and private geometry.
+struct Core<T> {
+    region: Arc<Region>,
+    role: Role,
+    capacity: u64,
+    probes: SharedProbeClock,
+    _elements: PhantomData<fn() -> T>,
+}
+
+impl<T> Core<T> {
+    fn new(region: Arc<Region>, role: Role) -> Self {
+        Core {
+            capacity: region.layout().print.capacity,
+            region,
+            role,
+            probes: SharedProbeClock::default(),
+            _elements: PhantomData,
+        }
+    }
+
+    /// The sequence word and element of `position`'s slot: the one place a
+    /// position becomes an address.
+    #[inline]
+    fn slot(&self, position: u64) -> (&AtomicU64, *mut T) {
+        let l = self.region.layout();
+        let off = l.data_off + (position % self.capacity) * l.stride;
+        (self.region.atomic(off), self.region.ptr(off + l.elem_off))
+    }
+
+    #[inline]
+    fn word(&self, off: u64) -> &AtomicU64 {
+        self.region.atomic(off)
+    }
+
+    #[inline]
+    fn notifier(&self, off: u64) -> &Notifier {
+        self.region.atomic(off)
+    }
+
+    /// The other side's state; probes its locks at most once per interval.
+    #[cold]
+    fn other_side(&self, range: Range<usize>) -> Peer {
+        if self.probes.due() {
+            liveness::probe(&self.region, range)
+        } else {
+            liveness::peer(&self.region, range)
+        }
+    }
+
+    /// Whether the slot of the position at `index` shows `turn(position)`.
+    fn turn_is(&self, index: u64, turn: impl Fn(u64) -> u64) -> bool {
+        // Relaxed position, Acquire sequence: as in the `try_` calls.
+        let position = self.word(index).load(Relaxed);
+        self.slot(position).0.load(Acquire) == turn(position)
+    }
+}
+
+/// A producing handle of a shared [`Mpmc`] ring; usable from several threads.
+///
+/// When the last producer ever claimed is gone, consumers see `Closed` once
+/// the ring is drained.
+#[must_use = "dropping a producer may close the ring"]
+pub struct Producer<T> {
+    core: Core<T>,
+}
+
+impl<T: Pod> Producer<T> {
+    /// Pushes `value` if there is room, without blocking.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Full`] when the ring is full (or after [`MAX_RETRIES`]
+    /// lost races); [`PushError::Closed`] when every consumer is gone.
+    pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
+        if liveness::peer(&self.core.region, CONSUMERS) == Peer::Closed {
+            return Err(PushError::Closed(value));
+        }
+        let tail = self.core.word(TAIL);
+        let mut position = tail.load(Relaxed);
+        for _ in 0..MAX_RETRIES {
+            // Acquire pairs with the Release sequence store of the pop that
+            // freed the slot: its read of the old element is done.
+            let (seq, element) = self.core.slot(position);
+            let lag = seq.load(Acquire).wrapping_sub(position) as i64;
+            if lag < 0 {
+                return Err(self.full_or_closed(value));
+            }
+            if lag > 0 {
+                // Another producer took this position: catch up.
+                position = tail.load(Relaxed);
+                continue;
+            }
+            // Relaxed: the sequence word, not the position, publishes.
+            match tail.compare_exchange_weak(position, position.wrapping_add(1), Relaxed, Relaxed) {
+                Ok(_) => {
+                    // SAFETY: `element` is inside the slot array (see
+                    // `Core::slot`) and ours until the store below.
+                    unsafe { core::ptr::write_volatile(element, value) };
+                    // Release pairs with the Acquire sequence load of pops.
+                    seq.store(position.wrapping_add(1), Release);
+                    self.core.notifier(NOT_EMPTY).notify_in(Scope::Shared, 1);
+                    return Ok(());
+                }
+                Err(now) => position = now,
+            }
+            spin_hint();
+        }
+        Err(PushError::Full(value))
+    }
+
+    #[cold]
+    fn full_or_closed(&self, value: T) -> PushError<T> {
+        match self.core.other_side(CONSUMERS) {
+            Peer::Closed => PushError::Closed(value),
+            _ => PushError::Full(value),
+        }
+    }
+
+    /// Pushes `value`, blocking while the ring is full.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Closed`] when every consumer is gone (noticed within
+    /// about [`PROBE_INTERVAL`](super::PROBE_INTERVAL) of a death).
+    pub fn push(&self, value: T) -> Result<(), PushError<T>> {
+        self.push_timeout(value, None)
+    }
+
+    /// Pushes `value`, blocking for at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`PushError::Full`] if the ring was still full at the deadline;
+    /// [`PushError::Closed`] as for [`push`](Self::push).
+    pub fn push_timeout(
+        &self,
+        mut value: T,
+        timeout: Option<Duration>,
+    ) -> Result<(), PushError<T>> {
+        let mut blocked = Blocked::new(timeout);
+        loop {
+            match self.try_push(value) {
+                Err(PushError::Full(back)) => value = back,
+                other => return other,
+            }
+            if blocked.probe_due() && liveness::probe(&self.core.region, CONSUMERS) == Peer::Closed
+            {
+                return Err(PushError::Closed(value));
+            }
+            let core = &self.core;
+            let ready = || {
+                core.turn_is(TAIL, |p| p) || liveness::peer(&core.region, CONSUMERS) == Peer::Closed
+            };
+            if !blocked.pause(core.notifier(NOT_FULL), ready) {
+                return self.try_push(value);
+            }
+        }
+    }
+}
+
+impl<T> Drop for Producer<T> {
+    fn drop(&mut self) {
+        self.core.role.leave(&self.core.region);
+        self.core
+            .notifier(NOT_EMPTY)
+            .notify_in(Scope::Shared, u32::MAX);
+    }
+}
+
+/// A consuming handle of a shared [`Mpmc`] ring; usable from several threads.
+#[must_use = "dropping a consumer may close the ring"]
+pub struct Consumer<T> {
+    core: Core<T>,
+}
+
+impl<T: Pod> Consumer<T> {
+    /// Pops the oldest available element, without blocking.
+    ///
+    /// # Errors
+    ///
+    /// [`PopError::Empty`] when the ring is empty (or after [`MAX_RETRIES`]
+    /// lost races); [`PopError::Closed`] when it is empty and every producer
+    /// is gone.
+    pub fn try_pop(&self) -> Result<T, PopError> {
+        match self.pop_once() {
+            Some(value) => Ok(value),
+            None => Err(self.empty_or_closed()),
+        }
+    }
+
+    /// One pop attempt: `None` when the ring looks empty.
+    #[inline]
+    fn pop_once(&self) -> Option<T> {
+        let head = self.core.word(HEAD);
+        let mut position = head.load(Relaxed);
+        for _ in 0..MAX_RETRIES {
+            // Acquire pairs with the Release sequence store of the push.
+            let (seq, element) = self.core.slot(position);
+            let lag = seq.load(Acquire).wrapping_sub(position.wrapping_add(1)) as i64;
+            if lag < 0 {
+                return None;
+            }
+            if lag > 0 {
+                position = head.load(Relaxed);
+                continue;
+            }
+            // Relaxed: the sequence word, not the position, publishes.
+            match head.compare_exchange_weak(position, position.wrapping_add(1), Relaxed, Relaxed) {
+                Ok(_) => {
+                    // SAFETY: `element` is inside the slot array (see
+                    // `Core::slot`); its push finished (sequence acquired).
+                    let value = unsafe { core::ptr::read_volatile(element) };
+                    // Release pairs with the Acquire sequence load of the
+                    // push that reuses the slot.
+                    seq.store(position.wrapping_add(self.core.capacity), Release);
+                    self.core.notifier(NOT_FULL).notify_in(Scope::Shared, 1);
+                    return Some(value);
+                }
+                Err(now) => position = now,
+            }
+            spin_hint();
+        }
+        None
+    }
+
+    #[cold]
+    fn empty_or_closed(&self) -> PopError {
+        if self.core.other_side(PRODUCERS) == Peer::Closed
+            && !self.core.turn_is(HEAD, |p| p.wrapping_add(1))
+        {
+            return PopError::Closed;
+        }
+        PopError::Empty
+    }
+
+    /// Pops the oldest available element, blocking while the ring is empty.
+    ///
+    /// # Errors
+    ///
+    /// [`PopError::Closed`] once the ring is empty and every producer is gone.
+    pub fn pop(&self) -> Result<T, PopError> {
+        self.pop_timeout(None)
+    }
+
+    /// Pops, blocking for at most `timeout`.
+    ///
+    /// # Errors
+    ///
+    /// [`PopError::Empty`] if the ring was still empty at the deadline;
+    /// [`PopError::Closed`] as for [`pop`](Self::pop).
+    pub fn pop_timeout(&self, timeout: Option<Duration>) -> Result<T, PopError> {
+        let mut blocked = Blocked::new(timeout);
+        loop {
+            match self.try_pop() {
+                Err(PopError::Empty) => {}
+                other => return other,
+            }
+            if blocked.probe_due() && liveness::probe(&self.core.region, PRODUCERS) == Peer::Closed
+            {
+                return self.try_pop();
+            }
+            let core = &self.core;
+            let ready = || {
+                core.turn_is(HEAD, |p| p.wrapping_add(1))
+                    || liveness::peer(&core.region, PRODUCERS) == Peer::Closed
+            };
+            if !blocked.pause(core.notifier(NOT_EMPTY), ready) {
+                return self.try_pop();
+            }
+        }
+    }
+}
+
+impl<T> Drop for Consumer<T> {
+    fn drop(&mut self) {
+        self.core.role.leave(&self.core.region);
+        self.core
+            .notifier(NOT_FULL)
+            .notify_in(Scope::Shared, u32::MAX);
+    }
+}
+
+impl<T> fmt::Debug for Producer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Producer")
+            .field("capacity", &self.core.capacity)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> fmt::Debug for Consumer<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Consumer")
+            .field("capacity", &self.core.capacity)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,459 @@
+//! Transfer buffers in a region: a large payload moves between processes as
+//! a small [`Descriptor`] sent through a ring, with no copy of the payload.
+//!
+//! A process allocates a [`Buffer`], fills it, and [`send`](Buffer::send)s it:
+//! that consumes the handle (the sender is detached from the memory) and
+//! returns a descriptor, `(index, generation)`, plain data to push through an
+//! [`Spsc`](super::spsc::Spsc) or [`Mpmc`](super::mpmc::Mpmc) ring. The
+//! receiving process turns the descriptor back into a [`Received`] buffer with
+//! [`Pool::accept`]; dropping that frees the buffer for anyone's next
+//! allocation.
+//!
+//! # Buffer state words
+//!
+//! One `u64` per buffer: the generation in the high 32 bits, the state in the
+//! low 32.
+//!
+//! | state     | meaning                                                   |
+//! |-----------|-----------------------------------------------------------|
+//! | `FREE`    | allocatable                                               |
+//! | `WRITING` | allocated; its [`Buffer`] handle owns it                  |
+//! | `SENT`    | sent; waiting for one [`Pool::accept`] of its descriptor  |
+//! | `READING` | accepted; its [`Received`] handle owns it                 |
+//! | other     | written by a confused peer: never allocated or accepted   |
+//!
+//! Freeing bumps the generation, so a descriptor of an earlier use, a second
+//! accept of the same descriptor, or a made-up one fails with
+//! [`ShmError::Stale`]. Generations wrap after 2³² uses of one buffer; a
+//! descriptor held back that long could be accepted again.
+//!
+//! # Limits
+//!
+//! A buffer whose holder dies (in `WRITING` or `READING`, or `SENT` and never
+//! accepted) stays taken until the region is recreated. The buffer bytes are
+//! reached through raw pointers: [`Buffer::write_at`], [`Received::read_at`]
+//! copy, and the `unsafe` slice views say what the caller promises.
+//!
+//! ```compile_fail
+//! # #[cfg(not(feature = "loom"))] fn main() {
+//! use handoff::shm::pool::Pool;
+//! let pool = Pool::create("/tmp/never", 1, 64).unwrap();
+//! let mut buf = pool.try_alloc().unwrap();
+//! let _descriptor = buf.send();
+//! buf.write_at(0, b"too late"); // error: `buf` was moved by `send`
+//! # }
+//! # // No shm under loom: fail there too, so the test holds in both builds.
+//! # #[cfg(feature = "loom")] fn main() { compile_error!("no shm under loom") }
+//! ```
+
+use core::fmt;
+use core::time::Duration;
+use std::path::Path;
+use std::sync::Arc;
+
+use super::layout::{line, Fingerprint, Kind};
+use super::park::Blocked;
+use super::region::Region;
+use super::ShmError;
+use crate::notify::Notifier;
+use crate::sync::atomic::AtomicU64;
+use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use crate::wait::Scope;
+
+/// Allocatable.
+const FREE: u32 = 0;
+/// Owned by a `Buffer`.
+const WRITING: u32 = 1;
+/// Sent, waiting for its accept.
+const SENT: u32 = 2;
+/// Owned by a `Received`.
+const READING: u32 = 3;
+
+/// Control line of the allocation hint (where the next scan starts).
+const HINT: u64 = line(0);
+/// Notifier that allocations waiting for a free buffer park on.
+const FREED: u64 = line(2);
+
+/// A state word's value.
+fn state(generation: u32, s: u32) -> u64 {
+    (u64::from(generation) << 32) | u64::from(s)
+}
+
+/// A sent buffer's name, to push through a ring: plain data.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Descriptor {
+    /// Which buffer.
+    pub index: u32,
+    /// Which use of it.
+    pub generation: u32,
+}
+
+/// A pool of fixed-size transfer buffers in a shared region.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::shm::pool::Pool;
+///
+/// let path = std::env::temp_dir().join(format!("doc-pool-{}", std::process::id()));
+/// let pool = Pool::create(&path, 2, 1 << 20).unwrap();
+/// let mut buf = pool.try_alloc().unwrap();
+/// buf.write_at(0, b"hello");
+/// let d = buf.send(); // push `d` through a ring to another process
+///
+/// let got = Pool::open(&path).unwrap().accept(d).unwrap();
+/// let mut bytes = [0; 5];
+/// got.read_at(0, &mut bytes);
+/// assert_eq!(&bytes, b"hello");
+/// handoff::shm::remove(&path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
+pub struct Pool {
+    region: Arc<Region>,
+}
+
+impl Pool {
+    /// Creates a region at `path` with `count` buffers of `size` bytes.
+    ///
+    /// # Errors
+    ///
+    /// [`ShmError::ZeroCapacity`] if either is 0, [`ShmError::TooLarge`] for
+    /// more than 2³² - 1 buffers or a size that overflows, [`ShmError::Io`]
+    /// when the file exists or cannot be created and mapped.
+    pub fn create(path: impl AsRef<Path>, count: usize, size: usize) -> Result<Self, ShmError> {
+        let print = Fingerprint {
+            kind: Kind::Pool,
+            elem_size: 1,
+            elem_align: 1,
+            tag: 0,
+            capacity: count as u64,
+            extra: size as u64,
+        };
+        // All-zero state words: every buffer FREE at generation 0.
+        let region = Region::create(path.as_ref(), print, |_| {})?;
+        Ok(Pool {
+            region: Arc::new(region),
+        })
+    }
+
+    /// Opens the pool at `path`.
+    ///
+    /// # Errors
+    ///
+    /// Every header check has its [`ShmError`]; see its variants.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, ShmError> {
+        let region = Region::open(path.as_ref(), Kind::Pool, 1, 1, 0)?;
+        Ok(Pool {
+            region: Arc::new(region),
+        })
+    }
+
+    /// How many buffers the pool has.
+    pub fn count(&self) -> usize {
+        self.region.layout().slots as usize
+    }
+
+    /// The size of each buffer in bytes.
+    pub fn buffer_size(&self) -> usize {
+        self.region.layout().print.extra as usize
+    }
+
+    /// Takes a free buffer, without blocking; `None` if all are taken.
+    pub fn try_alloc(&self) -> Option<Buffer> {
+        // Start where the last scan left off, so allocations spread out.
+        let count = self.region.layout().slots;
+        // Relaxed: only a starting point; any value is a valid one.
+        let start = self.region.atomic::<AtomicU64>(HINT).fetch_add(1, Relaxed);
+        (0..count)
+            .map(|i| start.wrapping_add(i) % count)
+            .find_map(|index| self.take(index as u32))
+    }
+
+    /// Takes buffer `index` if it is free.
+    fn take(&self, index: u32) -> Option<Buffer> {
+        let word = state_word(&self.region, index);
+        // Relaxed: a first look; the exchange below decides.
+        let now = word.load(Relaxed);
+        if now as u32 != FREE {
+            return None;
+        }
+        let generation = (now >> 32) as u32;
+        // Acquire pairs with the Release store that freed it: the previous
+        // owner's accesses to the bytes are done.
+        word.compare_exchange(now, state(generation, WRITING), Acquire, Relaxed)
+            .ok()?;
+        Some(Buffer {
+            owned: Owned::new(Arc::clone(&self.region), index, generation, WRITING),
+        })
+    }
+
+    /// Takes a free buffer, blocking for at most `timeout` (`None`: until
+    /// one is freed).
+    pub fn alloc(&self, timeout: Option<Duration>) -> Option<Buffer> {
+        let mut blocked = Blocked::new(timeout);
+        loop {
+            if let Some(buffer) = self.try_alloc() {
+                return Some(buffer);
+            }
+            let freed: &Notifier = self.region.atomic(FREED);
+            if !blocked.pause(freed, || self.any_free()) {
+                return self.try_alloc();
+            }
+        }
+    }
+
+    fn any_free(&self) -> bool {
+        let count = self.region.layout().slots as u32;
+        // Relaxed: a hint to stop parking; `take` decides with Acquire.
+        (0..count).any(|i| state_word(&self.region, i).load(Relaxed) as u32 == FREE)
+    }
+
+    /// Takes ownership of the buffer a peer sent as `descriptor`.
+    ///
+    /// # Errors
+    ///
+    /// [`ShmError::Stale`] if the descriptor names no buffer, or one that is
+    /// not waiting for its accept at that generation (already accepted,
+    /// freed, reused, or never sent).
+    pub fn accept(&self, descriptor: Descriptor) -> Result<Received, ShmError> {
+        let Descriptor { index, generation } = descriptor;
+        if u64::from(index) >= self.region.layout().slots {
+            return Err(ShmError::Stale);
+        }
+        // Acquire pairs with the Release store in `Buffer::send`: the bytes
+        // the sender wrote are visible to us.
+        state_word(&self.region, index)
+            .compare_exchange(
+                state(generation, SENT),
+                state(generation, READING),
+                Acquire,
+                Relaxed,
+            )
+            .map_err(|_| ShmError::Stale)?;
+        Ok(Received {
+            owned: Owned::new(Arc::clone(&self.region), index, generation, READING),
+        })
+    }
+}
+
+impl fmt::Debug for Pool {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pool")
+            .field("count", &self.count())
+            .field("buffer_size", &self.buffer_size())
+            .finish()
+    }
+}
+
+/// The state word of buffer `index` (`index < slots`).
+fn state_word(region: &Region, index: u32) -> &AtomicU64 {
+    region.atomic(region.layout().data_off + 8 * u64::from(index))
+}
+
+/// A buffer held by this process, in `WRITING` or `READING`; frees it when
+/// dropped, unless it was sent (`state == SENT`).
+struct Owned {
+    region: Arc<Region>,
+    index: u32,
+    generation: u32,
+    state: u32,
+    ptr: *mut u8,
+    len: usize,
+}
+
+// SAFETY: `ptr` points into the region that `Owned` keeps alive; the buffer
+// is this handle's alone by the state word, whichever thread holds it.
+unsafe impl Send for Owned {}
+// SAFETY: `&Owned` only reads (copies out through raw pointers).
+unsafe impl Sync for Owned {}
+
+impl Owned {
+    fn new(region: Arc<Region>, index: u32, generation: u32, state: u32) -> Self {
+        let l = *region.layout();
+        // In bounds: index < slots, and the layout fits `slots` buffers.
+        let ptr = region.ptr::<u8>(l.buffers_off + u64::from(index) * l.stride);
+        let len = l.print.extra as usize;
+        Owned {
+            region,
+            index,
+            generation,
+            state,
+            ptr,
+            len,
+        }
+    }
+
+    /// Checks that `[offset, offset + n)` lies in the buffer.
+    fn check(&self, offset: usize, n: usize) {
+        assert!(
+            offset.checked_add(n).is_some_and(|end| end <= self.len),
+            "range {offset}+{n} outside a buffer of {} bytes",
+            self.len
+        );
+    }
+
+    fn word(&self) -> &AtomicU64 {
+        state_word(&self.region, self.index)
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        // A sent buffer belongs to its receiver now.
+        if self.state == SENT {
+            return;
+        }
+        // Free it under the next generation, unless a peer scribbled over
+        // the word (then it stays out of use). Release pairs with the Acquire
+        // exchange of the next `take`.
+        let next = state(self.generation.wrapping_add(1), FREE);
+        let mine = state(self.generation, self.state);
+        if self
+            .word()
+            .compare_exchange(mine, next, Release, Relaxed)
+            .is_ok()
+        {
+            self.region
+                .atomic::<Notifier>(FREED)
+                .notify_in(Scope::Shared, 1);
+        }
+    }
+}
+
+/// A buffer allocated by this process, to fill and [`send`](Self::send).
+/// Dropped without sending, it goes back to the pool.
+#[must_use = "an unsent buffer is freed when dropped"]
+pub struct Buffer {
+    owned: Owned,
+}
+
+impl Buffer {
+    /// Its size in bytes.
+    pub fn len(&self) -> usize {
+        self.owned.len
+    }
+
+    /// Whether it has size 0 (never: pools refuse size 0).
+    pub fn is_empty(&self) -> bool {
+        self.owned.len == 0
+    }
+
+    /// Copies `bytes` into the buffer at `offset`.
+    ///
+    /// # Panics
+    ///
+    /// If the range runs past the buffer.
+    pub fn write_at(&mut self, offset: usize, bytes: &[u8]) {
+        self.owned.check(offset, bytes.len());
+        // SAFETY: the range is inside this buffer (checked), which this
+        // handle owns by its state word; the destination is raw shared memory.
+        unsafe {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), self.owned.ptr.add(offset), bytes.len())
+        };
+    }
+
+    /// A raw pointer to the first byte, for writing in place.
+    pub fn as_mut_ptr(&mut self) -> *mut u8 {
+        self.owned.ptr
+    }
+
+    /// The buffer as a mutable slice.
+    ///
+    /// # Safety
+    ///
+    /// No other process may access this buffer while the slice lives. The
+    /// pool's protocol gives this handle the buffer alone, but nothing stops
+    /// a misbehaving process from writing to the mapping anyway.
+    pub unsafe fn as_mut_slice(&mut self) -> &mut [u8] {
+        // SAFETY: in bounds and owned by this handle; exclusivity against
+        // other processes is the caller's promise.
+        unsafe { core::slice::from_raw_parts_mut(self.owned.ptr, self.owned.len) }
+    }
+
+    /// Hands the buffer over: returns its descriptor for a ring, and this
+    /// process keeps no handle to it.
+    pub fn send(mut self) -> Descriptor {
+        let d = Descriptor {
+            index: self.owned.index,
+            generation: self.owned.generation,
+        };
+        // Release pairs with the Acquire exchange in `Pool::accept`: our
+        // writes to the bytes happen before the receiver's reads.
+        self.owned.word().store(state(d.generation, SENT), Release);
+        // No longer ours: dropping the handle must not free it.
+        self.owned.state = SENT;
+        d
+    }
+}
+
+impl fmt::Debug for Buffer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Buffer")
+            .field("index", &self.owned.index)
+            .field("generation", &self.owned.generation)
+            .field("len", &self.owned.len)
+            .finish()
+    }
+}
+
+/// A buffer accepted from a peer; freed back to the pool when dropped.
+#[must_use = "a received buffer is freed when dropped"]
+pub struct Received {
+    owned: Owned,
+}
+
+impl Received {
+    /// Its size in bytes.
+    pub fn len(&self) -> usize {
+        self.owned.len
+    }
+
+    /// Whether it has size 0 (never: pools refuse size 0).
+    pub fn is_empty(&self) -> bool {
+        self.owned.len == 0
+    }
+
+    /// Copies bytes from `offset` into `out`.
+    ///
+    /// # Panics
+    ///
+    /// If the range runs past the buffer.
+    pub fn read_at(&self, offset: usize, out: &mut [u8]) {
+        self.owned.check(offset, out.len());
+        // SAFETY: the range is inside this buffer (checked), which this
+        // handle owns by its state word; the source is raw shared memory.
+        unsafe {
+            core::ptr::copy_nonoverlapping(self.owned.ptr.add(offset), out.as_mut_ptr(), out.len())
+        };
+    }
+
+    /// A raw pointer to the first byte, for reading in place.
+    pub fn as_ptr(&self) -> *const u8 {
+        self.owned.ptr
+    }
+
+    /// The buffer as a slice.
+    ///
+    /// # Safety
+    ///
+    /// No other process may write to this buffer while the slice lives (see
+    /// [`Buffer::as_mut_slice`]).
+    pub unsafe fn as_slice(&self) -> &[u8] {
+        // SAFETY: in bounds and owned by this handle; the absence of writers
+        // elsewhere is the caller's promise.
+        unsafe { core::slice::from_raw_parts(self.owned.ptr, self.owned.len) }
+    }
+}
+
+impl fmt::Debug for Received {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Received")
+            .field("index", &self.owned.index)
+            .field("generation", &self.owned.generation)
+            .field("len", &self.owned.len)
+            .finish()
+    }
+}
