@@ -74,9 +74,7 @@
 //! tx.send(buf).unwrap();
 //! buf.len(); // error[E0382]: borrow of moved value: `buf`
 //! # }
-//! # #[cfg(feature = "loom")] fn main() {}
-//! # // Under loom the body above compiles to nothing; keep the test failing.
-//! # #[cfg(feature = "loom")] compile_error!("checked without loom");
+//! # #[cfg(feature = "loom")] fn main() { compile_error!("not built under loom"); }
 //! ```
 
 use core::fmt;
