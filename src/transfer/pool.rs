@@ -165,16 +165,7 @@ impl Shared {
             .expect("pool size overflows usize");
 
         // Allocate them zeroed, so that every byte a buffer shows is initialized.
-        let (base, layout) = if total == 0 {
-            (dangling(), None)
-        } else {
-            let layout = Layout::from_size_align(total, TransferBuf::ALIGN)
-                .expect("pool size overflows isize");
-            // SAFETY: the layout has a nonzero size.
-            let raw = unsafe { std::alloc::alloc_zeroed(layout) };
-            let base = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
-            (base, Some(layout))
-        };
+        let (base, layout) = allocate_zeroed(total);
 
         // Chain every slot into the free list, slot 0 on top.
         let slots = (0..count)
@@ -183,14 +174,12 @@ impl Shared {
                 next: AtomicU32::new(if i + 1 < count { link(i + 1) } else { NIL }),
             })
             .collect();
+        let head = Head {
+            tag: 0,
+            top: link(0),
+        };
         Shared {
-            head: CachePadded::new(AtomicU64::new(
-                Head {
-                    tag: 0,
-                    top: link(0),
-                }
-                .pack(),
-            )),
+            head: CachePadded::new(AtomicU64::new(head.pack())),
             notifier: Notifier::new(),
             slots,
             base,
@@ -341,6 +330,20 @@ impl Shared {
         }
         Ok((slot, state_word(d.generation, SENT)))
     }
+}
+
+/// `total` zeroed bytes aligned to `TransferBuf::ALIGN`, and the layout to
+/// free them with (`None`, and a dangling pointer, when `total` is 0).
+fn allocate_zeroed(total: usize) -> (NonNull<u8>, Option<Layout>) {
+    if total == 0 {
+        return (dangling(), None);
+    }
+    let layout =
+        Layout::from_size_align(total, TransferBuf::ALIGN).expect("pool size overflows isize");
+    // SAFETY: the layout has a nonzero size.
+    let raw = unsafe { std::alloc::alloc_zeroed(layout) };
+    let base = NonNull::new(raw).unwrap_or_else(|| std::alloc::handle_alloc_error(layout));
+    (base, Some(layout))
 }
 
 /// Why a state word is not the `sent` word a descriptor expected.
