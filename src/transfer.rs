@@ -21,7 +21,7 @@
 //! | operation | progress |
 //! |-----------|----------|
 //! | [`TransferBuf::transfer`], accessors | wait-free, O(1) |
-//! | [`BufPool::try_loan`], returning a buffer (drop) | lock-free |
+//! | [`BufPool::try_loan`], returning a buffer (drop) | lock-free; a return makes a system call only to wake a parked loan |
 //! | [`TransferBuf::into_descriptor`], [`BufPool::redeem`], [`BufPool::check`] | wait-free |
 //! | [`BufPool::loan`], [`BufPool::loan_timeout`] | blocking: spin briefly, then park on a [`Notifier`](crate::notify::Notifier) |
 //!
