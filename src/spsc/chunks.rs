@@ -150,7 +150,8 @@ impl<T> Producer<T> {
     /// Reserves up to `max` free slots to fill one value at a time, then
     /// publish with one commit.
     ///
-    /// The chunk holds `min(max, free slots)` slots. Values written into it
+    /// The chunk holds `min(max, free slots)` slots (none if `max` is 0,
+    /// which still fails when no slot is free). Values written into it
     /// reach the consumer when it is committed or dropped.
     ///
     /// # Errors
@@ -176,7 +177,8 @@ impl<T> Producer<T> {
         if self.ring.closed.load(Relaxed) {
             return Err(PushError::Closed(()));
         }
-        let free = self.free_slots(max);
+        // At least one slot, so that `max == 0` still reloads a stale cache.
+        let free = self.free_slots(max.max(1));
         if free == 0 {
             return Err(PushError::Full(()));
         }
@@ -192,7 +194,8 @@ impl<T> Consumer<T> {
     /// Takes up to `max` of the oldest values as a chunk to read one at a
     /// time (it is an [`Iterator`]), then release with one commit.
     ///
-    /// The chunk holds `min(max, values ready)` values. Values not taken out
+    /// The chunk holds `min(max, values ready)` values (none if `max` is 0,
+    /// which still fails when no value is ready). Values not taken out
     /// of it stay in the ring.
     ///
     /// # Errors
@@ -214,13 +217,14 @@ impl<T> Consumer<T> {
     /// # #[cfg(feature = "loom")] fn main() {}
     /// ```
     pub fn read_chunk(&mut self, max: usize) -> Result<ReadChunk<'_, T>, PopError> {
-        let mut ready = self.ready_slots(max);
+        // At least one value, so that `max == 0` still reloads a stale cache.
+        let mut ready = self.ready_slots(max.max(1));
         if ready == 0 {
             // As in `pop_when_empty`: after seeing `closed`, reload `tail`.
             if !self.ring.is_closed() {
                 return Err(PopError::Empty);
             }
-            ready = self.ready_slots(max);
+            ready = self.ready_slots(1);
             if ready == 0 {
                 return Err(PopError::Closed);
             }
