@@ -17,7 +17,7 @@
 //! The classic Lamport ring with cached indices (as in rtrb, Rigtorp's
 //! `SPSCQueue` and DPDK's ring). Positions are free-running `usize` counters
 //! that wrap at `usize::MAX`; the slot of a position is the position masked by
-//! the slot count, a power of two (see [`Layout`]). The producer alone writes
+//! the slot count, a power of two (see `Layout`). The producer alone writes
 //! `tail`, the consumer alone writes `head`, each on its own cache line. Each
 //! side keeps a copy of the other's index and reloads the shared one only when
 //! its copy says the ring is full (producer) or empty (consumer), so in a
