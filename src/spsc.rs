@@ -1,1 +1,0 @@
-//! In progress on its issue; see the issue tracker.
