@@ -4,9 +4,8 @@
 //!
 //! * `round_trip`: a buffer sent to a worker thread through a ring and sent
 //!   back, for 1 KiB and 10 MiB. Only the handle moves, so both sizes should
-//!   cost the same. Rings: `std::sync::mpsc` (blocking) stands in for
-//!   `handoff::spsc` until that ring is on main, and rtrb's busy-polled SPSC
-//!   ring shows the cost without wake-ups.
+//!   cost the same. Rings: `handoff::spsc` with blocking `push`/`pop`,
+//!   and rtrb's busy-polled SPSC ring for comparison.
 //! * `copy`: what the transfer saves: `Vec::clone` of the same sizes.
 //! * `pool`: a loan and its return against allocating and freeing a zeroed
 //!   buffer of the same size with `vec![0u8; n]`, and against a pool of
@@ -23,11 +22,11 @@ mod demo {
 
     use criterion::{criterion_group, Criterion, Throughput};
     use std::hint::black_box;
-    use std::sync::mpsc;
     use std::thread;
     use std::time::Duration;
 
     use crossbeam_queue::ArrayQueue;
+    use handoff::spsc;
     use handoff::transfer::{BufPool, TransferBuf};
 
     const KIB: usize = 1 << 10;
@@ -43,25 +42,23 @@ mod demo {
         buf
     }
 
-    /// Round trips through `std::sync::mpsc`, the stand-in for `handoff::spsc`.
-    // Stand-in: `handoff::spsc` was not on main when this was written; switch to
-    // `handoff::spsc::channel::<TransferBuf>(1)` with blocking `push`/`pop`.
-    fn round_trip_mpsc(c: &mut Criterion) {
+    /// Round trips through two `handoff::spsc` rings with blocking calls.
+    fn round_trip_spsc(c: &mut Criterion) {
         let mut g = c.benchmark_group("round_trip");
         configure(&mut g);
         for (len, name) in SIZES {
-            let (to_worker, worker_rx) = mpsc::sync_channel::<TransferBuf>(1);
-            let (worker_tx, from_worker) = mpsc::sync_channel::<TransferBuf>(1);
+            let (mut to_worker, mut worker_rx) = spsc::channel::<TransferBuf>(1).unwrap();
+            let (mut worker_tx, mut from_worker) = spsc::channel::<TransferBuf>(1).unwrap();
             let worker = thread::spawn(move || {
-                for buf in worker_rx {
-                    worker_tx.send(buf).unwrap();
+                while let Ok(buf) = worker_rx.pop() {
+                    worker_tx.push(buf).unwrap();
                 }
             });
             let mut buf = Some(filled(len));
-            g.bench_function(format!("std_mpsc_{name}"), |b| {
+            g.bench_function(format!("handoff_spsc_{name}"), |b| {
                 b.iter(|| {
-                    to_worker.send(buf.take().unwrap()).unwrap();
-                    buf = Some(from_worker.recv().unwrap());
+                    to_worker.push(buf.take().unwrap()).unwrap();
+                    buf = Some(from_worker.pop().unwrap());
                 })
             });
             drop(to_worker);
@@ -170,7 +167,7 @@ mod demo {
 
     criterion_group!(
         benches,
-        round_trip_mpsc,
+        round_trip_spsc,
         round_trip_rtrb,
         copy_vs_transfer,
         pool

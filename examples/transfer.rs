@@ -13,10 +13,10 @@ fn main() {
 #[cfg(not(feature = "loom"))]
 mod demo {
 
-    use std::sync::mpsc;
     use std::thread;
     use std::time::Instant;
 
+    use handoff::spsc;
     use handoff::transfer::TransferBuf;
 
     const LEN: usize = 10 << 20;
@@ -31,11 +31,9 @@ mod demo {
         println!("before: sender holds {} bytes", buf.len());
 
         // A worker that sums whatever it is sent.
-        // Stand-in: `handoff::spsc` was not on main when this was written; switch
-        // to `handoff::spsc::channel::<TransferBuf>(1)` with `push`/`pop`.
-        let (tx, rx) = mpsc::sync_channel::<TransferBuf>(1);
+        let (mut tx, mut rx) = spsc::channel::<TransferBuf>(1).expect("capacity 1");
         let worker = thread::spawn(move || {
-            let buf = rx.recv().unwrap();
+            let buf = rx.pop().expect("the sender pushes once");
             (buf.len(), checksum(buf.as_slice().unwrap()))
         });
 
@@ -43,7 +41,7 @@ mod demo {
         let start = Instant::now();
         let moved = buf.transfer();
         let transfer_time = start.elapsed();
-        tx.send(moved).unwrap();
+        tx.push(moved).expect("the worker is alive");
 
         // The sender's handle is detached now.
         println!("after:  sender holds {} bytes", buf.len());

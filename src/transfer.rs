@@ -65,13 +65,12 @@
 //!
 //! ```compile_fail
 //! # #[cfg(not(feature = "loom"))] fn main() {
+//! use handoff::spsc;
 //! use handoff::transfer::TransferBuf;
 //!
-//! # // std::sync::mpsc stands in for handoff::spsc until the ring is on main;
-//! # // a send moves its value the same way.
-//! let (tx, _rx) = std::sync::mpsc::channel::<TransferBuf>();
+//! let (mut tx, _rx) = spsc::channel::<TransferBuf>(1).unwrap();
 //! let buf = TransferBuf::zeroed(1024);
-//! tx.send(buf).unwrap();
+//! tx.push(buf).unwrap();
 //! buf.len(); // error[E0382]: borrow of moved value: `buf`
 //! # }
 //! # #[cfg(feature = "loom")] fn main() { compile_error!("not built under loom"); }
