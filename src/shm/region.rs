@@ -55,6 +55,25 @@ struct Header {
 
 const _: () = assert!(core::mem::size_of::<Header>() as u64 <= HEADER_LEN);
 
+/// A type that may be reached through `&Self` in memory other processes
+/// write: every bit pattern is a valid value, and every access to it is
+/// atomic, so a peer's concurrent write is a race on values, not a data race.
+///
+/// # Safety
+///
+/// Implement it only for atomics and `#[repr(C)]` structs made only of them.
+pub(crate) unsafe trait SharedWord {}
+
+// SAFETY: an atomic integer: any bits are a value, every access is atomic.
+unsafe impl SharedWord for AtomicU32 {}
+// SAFETY: as above.
+unsafe impl SharedWord for AtomicU64 {}
+// SAFETY: `Notifier` is `#[repr(C)]` and made of two `AtomicU32`s; its docs
+// say every bit pattern is a valid state.
+unsafe impl SharedWord for crate::notify::Notifier {}
+// SAFETY: `Header` is `#[repr(C)]` and made of atomics only.
+unsafe impl SharedWord for Header {}
+
 /// A mapped region with a checked layout.
 ///
 /// Every offset handed out by [`Region::ptr`] is inside the mapping: the
@@ -71,7 +90,8 @@ pub(crate) struct Region {
 // (a file and a mapping, or a heap block) may be used from any thread.
 unsafe impl Send for Region {}
 // SAFETY: as above; `Region` has no interior state besides the shared memory,
-// which every user reaches through atomics or volatile raw-pointer accesses.
+// which every user reaches through `SharedWord` references (`atomic`) or raw
+// pointers (`ptr`): volatile element reads and writes, and byte copies.
 unsafe impl Sync for Region {}
 
 #[cfg(not(miri))]
@@ -162,14 +182,16 @@ impl Region {
         self.base.wrapping_add(off as usize).cast()
     }
 
-    /// An atomic `off` bytes into the region.
+    /// A shared word (an atomic, or a struct of atomics) `off` bytes into the
+    /// region. Only [`SharedWord`] types can be asked for, so no reference to
+    /// plain data in the mapping can be made this way.
     #[inline]
-    pub(crate) fn atomic<A>(&self, off: u64) -> &A {
+    pub(crate) fn atomic<A: SharedWord>(&self, off: u64) -> &A {
         let p = self.ptr::<A>(off);
         // SAFETY: `ptr` checked bounds and alignment; the memory lives as long
-        // as `self`; callers only instantiate this with atomic types (and
-        // `Notifier`, made of atomics), for which every bit pattern is valid
-        // and concurrent access from other processes is a race on values.
+        // as `self`; `A: SharedWord` is valid for every bit pattern and only
+        // ever accessed atomically, so writes by other processes are races on
+        // values, never undefined behaviour.
         unsafe { &*p }
     }
 
