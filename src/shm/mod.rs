@@ -18,7 +18,9 @@
 //! # Regions
 //!
 //! `create` makes the file exclusively, with mode 0600, sizes it with checked
-//! arithmetic, writes a header and marks it ready last. `open` checks the
+//! arithmetic and allocates its blocks (`posix_fallocate`, so a full file
+//! system is an error from `create`, not a SIGBUS later), writes a header and
+//! marks it ready last; on any error it removes the file again. `open` checks the
 //! header (magic, format version, layout fingerprint: kind, element size and
 //! alignment, a type tag the caller chooses; capacity and length) against the
 //! file's real size and copies what it needs into private memory; see

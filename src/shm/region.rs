@@ -301,9 +301,8 @@ impl Region {
             .open(path)?;
 
         // From here on a failure removes the file again.
-        let mapped = file
-            .set_len(len as u64)
-            .and_then(|()| memmap2::MmapOptions::new().len(len).map_raw(&file));
+        let mapped =
+            reserve(&file, len).and_then(|()| memmap2::MmapOptions::new().len(len).map_raw(&file));
         let map = match mapped {
             Ok(map) => map,
             Err(e) => {
@@ -335,6 +334,32 @@ impl Region {
             .ok_or(ShmError::TooLarge)?;
         let map = memmap2::MmapOptions::new().len(len).map_raw(&file)?;
         Ok((map.as_mut_ptr(), len, Backing { file, _map: map }))
+    }
+}
+
+/// Sizes the new file to `len` bytes with its blocks allocated.
+///
+/// A merely extended (sparse) file has no blocks yet: on a full file system
+/// (a small tmpfs, a full disk) the mapping would raise SIGBUS at the first
+/// write to a page that cannot be allocated, inside `create` or at any later
+/// push. `posix_fallocate` reports that as `ENOSPC` now, while `create` can
+/// still remove the file. Where the file system cannot preallocate, the file
+/// is extended as before.
+#[cfg(not(miri))]
+fn reserve(file: &std::fs::File, len: usize) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+
+    let len_off =
+        libc::off_t::try_from(len).map_err(|_| std::io::Error::from_raw_os_error(libc::EFBIG))?;
+    // SAFETY: `file` is an open descriptor for the duration of the call; the
+    // call takes no pointers.
+    let r = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len_off) };
+    // posix_fallocate(3) returns the error number itself. EOPNOTSUPP and
+    // EINVAL: the file system cannot preallocate (musl has no emulation).
+    match r {
+        0 => Ok(()),
+        libc::EOPNOTSUPP | libc::EINVAL => file.set_len(len as u64),
+        errno => Err(std::io::Error::from_raw_os_error(errno)),
     }
 }
 
