@@ -124,6 +124,30 @@ fn created_file_is_owner_only() {
     assert_eq!(mode & 0o777, 0o600);
 }
 
+/// The file's blocks are allocated by `create`: a sparse file would raise
+/// SIGBUS on the first write to a page a full file system cannot supply
+/// (inside `create` for an MPMC ring, or at any later push).
+#[cfg(not(miri))]
+#[test]
+fn created_file_is_preallocated() {
+    use std::os::unix::fs::MetadataExt;
+    // tmpfs, where preallocation is always supported, when it is there.
+    let dir = std::path::Path::new("/dev/shm");
+    let path = if dir.is_dir() {
+        TempRegion(dir.join(format!("handoff-shm-{}-prealloc", std::process::id())))
+    } else {
+        TempRegion::new("prealloc")
+    };
+    let _ring = Spsc::<[u64; 8]>::create(&path.0, 1 << 12, 0).unwrap();
+    let meta = std::fs::metadata(&path.0).unwrap();
+    assert!(
+        meta.blocks() * 512 >= meta.len(),
+        "{} of {} bytes allocated",
+        meta.blocks() * 512,
+        meta.len()
+    );
+}
+
 #[test]
 fn open_checks_the_fingerprint() {
     let path = TempRegion::new("fingerprint");

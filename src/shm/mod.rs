@@ -18,7 +18,9 @@
 //! # Regions
 //!
 //! `create` makes the file exclusively, with mode 0600, sizes it with checked
-//! arithmetic, writes a header and marks it ready last. `open` checks the
+//! arithmetic and allocates its blocks (`posix_fallocate`, so a full file
+//! system is an error from `create`, not a SIGBUS later), writes a header and
+//! marks it ready last; on any error it removes the file again. `open` checks the
 //! header (magic, format version, layout fingerprint: kind, element size and
 //! alignment, a type tag the caller chooses; capacity and length) against the
 //! file's real size and copies what it needs into private memory; see
@@ -68,6 +70,18 @@
 //!   processes of the same user. Do not truncate a live region.
 //! * Pool buffers held by a process that dies are lost until the region is
 //!   recreated; role slots of dead holders are not reused.
+//! * An MPMC ring cannot pass a push or pop cut short by SIGKILL; see
+//!   [`mpmc`](mpmc#limits-death-in-the-middle-of-an-operation) for what the
+//!   survivors see.
+//! * A process killed while parked stays counted as a waiter on that
+//!   notifier: from then on every notify on it makes a `FUTEX_WAKE` system
+//!   call (correct, only slower).
+//! * A role's lock belongs to an open file description, which `fork`
+//!   shares: a holder that forks a child that does not `exec` stays "alive"
+//!   until the child exits too. (`std::process::Command` execs, and our
+//!   descriptors are close-on-exec.) A process that dies before it claims
+//!   its role is indistinguishable from one that has not started: the other
+//!   side waits (`Empty`/`Full`) rather than seeing `Closed`.
 //! * Loom cannot model processes. The ring algorithms here are the same as
 //!   the in-process ones (Lamport with cached indices, Vyukov's bounded
 //!   queue) and park through the loom-checked `Notifier`; under

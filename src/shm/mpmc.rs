@@ -25,6 +25,26 @@
 //!
 //! Up to 32 producers and 32 consumers may be claimed over the region's life;
 //! each handle holds one role slot, see the [module docs](super).
+//!
+//! # Limits: death in the middle of an operation
+//!
+//! A push owns its slot from winning the `tail` exchange until it stores the
+//! slot's sequence word; a pop from winning `head` until it stores it back.
+//! A process killed between the two leaves a hole the ring cannot pass,
+//! because nobody else may write that slot:
+//!
+//! * a producer killed mid-push: consumers stop at the hole. Once every
+//!   producer is gone they report `Closed` (bounded, as documented), but
+//!   elements other producers fully pushed *after* the hole are lost; while
+//!   another producer lives, consumers see `Empty` and block until their
+//!   timeout, and producers fill the ring and block too.
+//! * a consumer killed mid-pop: after one lap producers see the slot as
+//!   still full. Once every consumer is gone they report `Closed`; while
+//!   another consumer lives, pushes report `Full` for ever.
+//!
+//! The window is a few instructions per operation, but SIGKILL can land in
+//! it. The SPSC ring has no such window (each index has one writer and the
+//! element is written before the index is published).
 
 use core::fmt;
 use core::marker::PhantomData;

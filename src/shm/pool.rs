@@ -192,6 +192,11 @@ impl Pool {
 
     /// Takes a free buffer, blocking for at most `timeout` (`None`: until
     /// one is freed).
+    ///
+    /// A pool has no roles, so this call cannot tell a slow peer from a dead
+    /// one: buffers held by a process that died are never freed (see the
+    /// [module docs](self)), and with `timeout: None` this then blocks for
+    /// ever. Pass a timeout when a peer may die.
     pub fn alloc(&self, timeout: Option<Duration>) -> Option<Buffer> {
         let mut blocked = Blocked::new(timeout);
         loop {

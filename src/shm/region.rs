@@ -55,6 +55,25 @@ struct Header {
 
 const _: () = assert!(core::mem::size_of::<Header>() as u64 <= HEADER_LEN);
 
+/// A type that may be reached through `&Self` in memory other processes
+/// write: every bit pattern is a valid value, and every access to it is
+/// atomic, so a peer's concurrent write is a race on values, not a data race.
+///
+/// # Safety
+///
+/// Implement it only for atomics and `#[repr(C)]` structs made only of them.
+pub(crate) unsafe trait SharedWord {}
+
+// SAFETY: an atomic integer: any bits are a value, every access is atomic.
+unsafe impl SharedWord for AtomicU32 {}
+// SAFETY: as above.
+unsafe impl SharedWord for AtomicU64 {}
+// SAFETY: `Notifier` is `#[repr(C)]` and made of two `AtomicU32`s; its docs
+// say every bit pattern is a valid state.
+unsafe impl SharedWord for crate::notify::Notifier {}
+// SAFETY: `Header` is `#[repr(C)]` and made of atomics only.
+unsafe impl SharedWord for Header {}
+
 /// A mapped region with a checked layout.
 ///
 /// Every offset handed out by [`Region::ptr`] is inside the mapping: the
@@ -71,7 +90,8 @@ pub(crate) struct Region {
 // (a file and a mapping, or a heap block) may be used from any thread.
 unsafe impl Send for Region {}
 // SAFETY: as above; `Region` has no interior state besides the shared memory,
-// which every user reaches through atomics or volatile raw-pointer accesses.
+// which every user reaches through `SharedWord` references (`atomic`) or raw
+// pointers (`ptr`): volatile element reads and writes, and byte copies.
 unsafe impl Sync for Region {}
 
 #[cfg(not(miri))]
@@ -162,14 +182,16 @@ impl Region {
         self.base.wrapping_add(off as usize).cast()
     }
 
-    /// An atomic `off` bytes into the region.
+    /// A shared word (an atomic, or a struct of atomics) `off` bytes into the
+    /// region. Only [`SharedWord`] types can be asked for, so no reference to
+    /// plain data in the mapping can be made this way.
     #[inline]
-    pub(crate) fn atomic<A>(&self, off: u64) -> &A {
+    pub(crate) fn atomic<A: SharedWord>(&self, off: u64) -> &A {
         let p = self.ptr::<A>(off);
         // SAFETY: `ptr` checked bounds and alignment; the memory lives as long
-        // as `self`; callers only instantiate this with atomic types (and
-        // `Notifier`, made of atomics), for which every bit pattern is valid
-        // and concurrent access from other processes is a race on values.
+        // as `self`; `A: SharedWord` is valid for every bit pattern and only
+        // ever accessed atomically, so writes by other processes are races on
+        // values, never undefined behaviour.
         unsafe { &*p }
     }
 
@@ -279,9 +301,8 @@ impl Region {
             .open(path)?;
 
         // From here on a failure removes the file again.
-        let mapped = file
-            .set_len(len as u64)
-            .and_then(|()| memmap2::MmapOptions::new().len(len).map_raw(&file));
+        let mapped =
+            reserve(&file, len).and_then(|()| memmap2::MmapOptions::new().len(len).map_raw(&file));
         let map = match mapped {
             Ok(map) => map,
             Err(e) => {
@@ -313,6 +334,32 @@ impl Region {
             .ok_or(ShmError::TooLarge)?;
         let map = memmap2::MmapOptions::new().len(len).map_raw(&file)?;
         Ok((map.as_mut_ptr(), len, Backing { file, _map: map }))
+    }
+}
+
+/// Sizes the new file to `len` bytes with its blocks allocated.
+///
+/// A merely extended (sparse) file has no blocks yet: on a full file system
+/// (a small tmpfs, a full disk) the mapping would raise SIGBUS at the first
+/// write to a page that cannot be allocated, inside `create` or at any later
+/// push. `posix_fallocate` reports that as `ENOSPC` now, while `create` can
+/// still remove the file. Where the file system cannot preallocate, the file
+/// is extended as before.
+#[cfg(not(miri))]
+fn reserve(file: &std::fs::File, len: usize) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+
+    let len_off =
+        libc::off_t::try_from(len).map_err(|_| std::io::Error::from_raw_os_error(libc::EFBIG))?;
+    // SAFETY: `file` is an open descriptor for the duration of the call; the
+    // call takes no pointers.
+    let r = unsafe { libc::posix_fallocate(file.as_raw_fd(), 0, len_off) };
+    // posix_fallocate(3) returns the error number itself. EOPNOTSUPP and
+    // EINVAL: the file system cannot preallocate (musl has no emulation).
+    match r {
+        0 => Ok(()),
+        libc::EOPNOTSUPP | libc::EINVAL => file.set_len(len as u64),
+        errno => Err(std::io::Error::from_raw_os_error(errno)),
     }
 }
 

@@ -142,9 +142,11 @@ impl<T: Pod> Spsc<T> {
     /// by any process; [`ShmError::Corrupt`] if the indices are inconsistent.
     pub fn producer(&self) -> Result<Producer<T>, ShmError> {
         let role = Role::claim(&self.region, PRODUCER)?;
-        let core = Core::new(Arc::clone(&self.region), role, true)?;
+        let (core, head) = Core::new(Arc::clone(&self.region), role, true)?;
         Ok(Producer {
-            head_cache: core.head_word().load(Acquire),
+            // The head checked against the tail in `Core::new`, not a second
+            // read that a peer could have changed in between.
+            head_cache: head,
             core,
         })
     }
@@ -156,7 +158,7 @@ impl<T: Pod> Spsc<T> {
     /// As for [`producer`](Self::producer).
     pub fn consumer(&self) -> Result<Consumer<T>, ShmError> {
         let role = Role::claim(&self.region, CONSUMER)?;
-        let core = Core::new(Arc::clone(&self.region), role, false)?;
+        let (core, _tail) = Core::new(Arc::clone(&self.region), role, false)?;
         Ok(Consumer {
             tail_cache: core.mine,
             core,
@@ -192,7 +194,9 @@ struct Core<T> {
 unsafe impl<T: Send> Send for Core<T> {}
 
 impl<T> Core<T> {
-    fn new(region: Arc<Region>, role: Role, producer: bool) -> Result<Self, ShmError> {
+    /// The end's core, starting from the indices as they are; also returns
+    /// the other end's index as checked against this end's.
+    fn new(region: Arc<Region>, role: Role, producer: bool) -> Result<(Self, u64), ShmError> {
         let l = *region.layout();
         let slots = region.ptr::<T>(l.data_off);
         let mut core = Core {
@@ -214,8 +218,9 @@ impl<T> Core<T> {
             core.role.leave(&core.region);
             return Err(ShmError::Corrupt("ring indices"));
         }
-        core.mine = if producer { tail } else { head };
-        Ok(core)
+        let (mine, other) = if producer { (tail, head) } else { (head, tail) };
+        core.mine = mine;
+        Ok((core, other))
     }
 
     /// Whether `len` is a possible number of elements in the ring.
