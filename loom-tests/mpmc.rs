@@ -161,6 +161,8 @@ fn one_producer_two_consumers() {
                 let produce = move || {
                     tx.push(1).unwrap();
                     tx.push(2).unwrap();
+                    // Leaving closes the ring and ends the consumers' loops.
+                    drop(tx);
                 };
                 if producer_spawned {
                     thread::spawn(produce).join().unwrap();
