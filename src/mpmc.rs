@@ -17,7 +17,7 @@
 //! `ArrayQueue` is another reading of the same design; this one keeps
 //! Vyukov's rule that a thread which finds its slot not yet released reports
 //! full or empty instead of spinning, and keeps all index, lap and stamp
-//! arithmetic in one helper ([`Laps`]).
+//! arithmetic in one helper (`Laps`).
 //!
 //! The head (consumers) and the tail (producers) live on their own cache
 //! lines, each beside the notifier that *its own side* notifies after every
