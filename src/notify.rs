@@ -25,7 +25,7 @@
 //! waiter's recheck sees the condition. The two fences make that "either"
 //! hold (Dekker's pattern): in this process on Linux the notifier's fence is a
 //! compiler fence and the waiter's is `membarrier(2)`, see
-//! [`crate::sync`]'s fence module; otherwise both sides read-modify-write the
+//! `crate::sync`'s fence module; otherwise both sides read-modify-write the
 //! `waiters` word, whose single modification order orders them. Loom checks the
 //! read-modify-write form.
 //!
