@@ -17,7 +17,7 @@
 //! `ArrayQueue` is another reading of the same design; this one keeps
 //! Vyukov's rule that a thread which finds its slot not yet released reports
 //! full or empty instead of spinning, and keeps all index, lap and stamp
-//! arithmetic in one helper ([`Laps`]).
+//! arithmetic in one helper (`Laps`).
 //!
 //! The head (consumers) and the tail (producers) live on their own cache
 //! lines, each beside the notifier that *its own side* notifies after every
@@ -501,6 +501,13 @@ impl<T> Drop for Shared<T> {
     }
 }
 
+/// How many more times a blocking call yields its core, after [`Backoff`]
+/// is done, before it parks. Measured on 2 cores with 2 producers and 2
+/// consumers: 64 yields cost tens of microseconds when the other side is
+/// truly idle, and save a park and a wake in most waits when it is busy.
+#[cfg_attr(feature = "loom", allow(dead_code))]
+const EXTRA_YIELDS: usize = 64;
+
 /// Spins briefly, then parks on `notifier`, until `attempt` returns `Some` or
 /// `timeout` passes (`None`: never).
 #[cold]
@@ -514,6 +521,17 @@ fn spin_then_park<R>(
     let mut backoff = Backoff::new();
     while !backoff.is_completed() {
         backoff.snooze();
+        if let Some(done) = attempt() {
+            return Some(done);
+        }
+    }
+
+    // Yield: with more threads than cores the other side may be waiting for
+    // this core, and giving it up is far cheaper than a park and a wake.
+    // Under loom the model explores what the yields would wait for.
+    #[cfg(not(feature = "loom"))]
+    for _ in 0..EXTRA_YIELDS {
+        crate::sync::thread::yield_now();
         if let Some(done) = attempt() {
             return Some(done);
         }
