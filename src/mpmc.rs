@@ -670,22 +670,80 @@ impl<T> Producer<T> {
     }
 
     /// How many slots the ring has.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::mpmc::channel;
+    ///
+    /// let (tx, rx) = channel::<u8>(2).unwrap();
+    /// assert_eq!(tx.capacity(), 2);
+    /// # drop((tx, rx));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.shared.laps.capacity
     }
 
     /// How many values the ring holds: a snapshot that other threads may
     /// change at once. Counts slots claimed but not yet written or read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::mpmc::channel;
+    ///
+    /// let (tx, rx) = channel(2).unwrap();
+    /// tx.push(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// # drop((tx, rx));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn len(&self) -> usize {
         self.shared.len()
     }
 
     /// Whether the ring holds no value (a snapshot, like [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::mpmc::channel;
+    ///
+    /// let (tx, rx) = channel(2).unwrap();
+    /// assert!(tx.is_empty());
+    /// tx.push(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// # drop((tx, rx));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether every slot is taken (a snapshot, like [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::mpmc::channel;
+    ///
+    /// let (tx, rx) = channel(2).unwrap();
+    /// tx.push(1).unwrap();
+    /// assert!(!tx.is_full());
+    /// tx.push(2).unwrap();
+    /// assert!(tx.is_full());
+    /// # drop((tx, rx));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_full(&self) -> bool {
         self.len() == self.capacity()
     }
@@ -845,22 +903,80 @@ impl<T> Consumer<T> {
     }
 
     /// How many slots the ring has.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::mpmc::channel;
+    ///
+    /// let (tx, rx) = channel::<u8>(2).unwrap();
+    /// assert_eq!(rx.capacity(), 2);
+    /// # drop((tx, rx));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.shared.laps.capacity
     }
 
     /// How many values the ring holds: a snapshot that other threads may
     /// change at once. Counts slots claimed but not yet written or read.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::mpmc::channel;
+    ///
+    /// let (tx, rx) = channel(2).unwrap();
+    /// tx.push(1).unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// # drop((tx, rx));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn len(&self) -> usize {
         self.shared.len()
     }
 
     /// Whether the ring holds no value (a snapshot, like [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::mpmc::channel;
+    ///
+    /// let (tx, rx) = channel(2).unwrap();
+    /// assert!(rx.is_empty());
+    /// tx.push(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// # drop((tx, rx));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether every slot is taken (a snapshot, like [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::mpmc::channel;
+    ///
+    /// let (tx, rx) = channel(2).unwrap();
+    /// tx.push(1).unwrap();
+    /// assert!(!rx.is_full());
+    /// tx.push(2).unwrap();
+    /// assert!(rx.is_full());
+    /// # drop((tx, rx));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_full(&self) -> bool {
         self.len() == self.capacity()
     }
