@@ -30,7 +30,9 @@
 //!   never spin and never park. They retry only when a compare-and-swap lost
 //!   to another thread, which then made progress.
 //! * [`push`](Producer::push) and [`pop`](Consumer::pop) spin briefly, then
-//!   park on a [`Notifier`]. Each value pushed wakes at most one parked
+//!   yield their core a few dozen times (cheap when threads outnumber
+//!   cores), then park on a [`Notifier`]. The timed calls do the same before
+//!   their deadline starts, so they may overrun it by those microseconds. Each value pushed wakes at most one parked
 //!   consumer and each value popped at most one parked producer; when nobody
 //!   is parked the notify makes no system call.
 //! * Closing (the last handle of one side dropped) wakes every parked thread
