@@ -316,7 +316,7 @@ fn drops_threaded() {
         let consumers: Vec<_> = (0..2)
             .map(|_| {
                 let rx = rx.clone();
-                s.spawn(move || (0..n / 2).map(|_| drop(rx.pop().unwrap())).count())
+                s.spawn(move || (0..n / 2).inspect(|_| drop(rx.pop().unwrap())).count())
             })
             .collect();
         drop(rx);
@@ -435,7 +435,11 @@ fn closed_by_consumers_while_busy() {
             let poppers: Vec<_> = (0..2)
                 .map(|c| {
                     let rx = rx.clone();
-                    s.spawn(move || (0..round % 7 + c).map(|_| rx.pop().unwrap()).count())
+                    s.spawn(move || {
+                        let n = round % 7 + c;
+                        (0..n).for_each(|_| assert!(rx.pop().is_ok()));
+                        n
+                    })
                 })
                 .collect();
             drop(rx);

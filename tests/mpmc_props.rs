@@ -13,7 +13,12 @@ use handoff::mpmc::{channel, Consumer, PopError, Producer, PushError};
 use proptest::prelude::*;
 
 fn cases() -> ProptestConfig {
-    ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 })
+    let mut config = ProptestConfig::with_cases(if cfg!(miri) { 4 } else { 256 });
+    if cfg!(miri) {
+        // Saving failing cases needs the file system, which Miri isolates.
+        config.failure_persistence = None;
+    }
+    config
 }
 
 /// One step of a sequential run. Handle indices are taken modulo the live
