@@ -108,6 +108,19 @@ pub struct Counter {
 
 impl Counter {
     /// A counter holding `value`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Counter;
+    ///
+    /// let c = Counter::new(41);
+    /// c.increment();
+    /// assert_eq!(c.get(), 42);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[cfg(not(feature = "loom"))]
     #[inline]
     pub const fn new(value: u64) -> Self {
@@ -117,6 +130,19 @@ impl Counter {
     }
 
     /// A counter holding `value`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Counter;
+    ///
+    /// let c = Counter::new(41);
+    /// c.increment();
+    /// assert_eq!(c.get(), 42);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[cfg(feature = "loom")]
     pub fn new(value: u64) -> Self {
         Counter {
@@ -125,18 +151,65 @@ impl Counter {
     }
 
     /// Adds `n`, wrapping on overflow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Counter;
+    ///
+    /// let c = Counter::new(u64::MAX - 1);
+    /// c.add(3);
+    /// assert_eq!(c.get(), 1, "wrapped past u64::MAX");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn add(&self, n: u64) {
         self.fetch_add(n);
     }
 
     /// Subtracts `n`, wrapping below zero.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Counter;
+    ///
+    /// let c = Counter::new(1);
+    /// c.sub(2);
+    /// assert_eq!(c.get(), u64::MAX, "wrapped below zero");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn sub(&self, n: u64) {
         self.fetch_sub(n);
     }
 
     /// Adds 1, wrapping on overflow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Counter;
+    ///
+    /// let c = Counter::new(0);
+    /// std::thread::scope(|s| {
+    ///     for _ in 0..4 {
+    ///         s.spawn(|| {
+    ///             for _ in 0..1000 {
+    ///                 c.increment();
+    ///             }
+    ///         });
+    ///     }
+    /// });
+    /// assert_eq!(c.get(), 4000, "no increment is lost");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn increment(&self) {
         self.fetch_add(1);
@@ -165,6 +238,19 @@ impl Counter {
 
     /// Subtracts `n`, wrapping below zero, and returns the value before
     /// (JavaScript's `Atomics.sub`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Counter;
+    ///
+    /// let c = Counter::new(5);
+    /// assert_eq!(c.fetch_sub(2), 5, "returns the previous value");
+    /// assert_eq!(c.get(), 3);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn fetch_sub(&self, n: u64) -> u64 {
         // Relaxed: see the field.
@@ -176,6 +262,22 @@ impl Counter {
     /// Exact with respect to every add that happens before this call (for
     /// instance in a thread that was joined); adds running at the same time
     /// may or may not be counted.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Counter;
+    ///
+    /// let c = Counter::new(7);
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| c.add(3));
+    /// });
+    /// // The adding thread was joined, so its add is counted.
+    /// assert_eq!(c.get(), 10);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn get(&self) -> u64 {
         // Relaxed: see the field. Coherence still makes the load see every
@@ -186,6 +288,17 @@ impl Counter {
 
 impl Default for Counter {
     /// A counter at zero.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Counter;
+    ///
+    /// assert_eq!(Counter::default().get(), 0);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     fn default() -> Self {
         Self::new(0)
     }
@@ -315,12 +428,42 @@ impl ShardedCounter {
     }
 
     /// How many cells the count is spread over (a power of two).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::ShardedCounter;
+    ///
+    /// assert_eq!(ShardedCounter::with_cells(5).unwrap().cells(), 8);
+    /// assert_eq!(ShardedCounter::with_cells(1).unwrap().cells(), 1);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn cells(&self) -> usize {
         self.cells.len()
     }
 
     /// Adds `n` to the calling thread's cell, wrapping on overflow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::ShardedCounter;
+    ///
+    /// let bytes = ShardedCounter::with_cells(4).unwrap();
+    /// std::thread::scope(|s| {
+    ///     for len in [100, 200, 300] {
+    ///         let bytes = &bytes;
+    ///         s.spawn(move || bytes.add(len));
+    ///     }
+    /// });
+    /// assert_eq!(bytes.sum(), 600);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn add(&self, n: u64) {
         // Relaxed: see the field.
@@ -331,6 +474,23 @@ impl ShardedCounter {
     ///
     /// A cell may go "below zero" while the sum does not; only the sum has a
     /// meaning. See [`sum`](Self::sum) for what a concurrent read can show.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::ShardedCounter;
+    ///
+    /// let open = ShardedCounter::with_cells(2).unwrap();
+    /// open.add(3);
+    /// // Another thread subtracts: its cell may go "below zero", the sum not.
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| open.sub(1));
+    /// });
+    /// assert_eq!(open.sum(), 2);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn sub(&self, n: u64) {
         // Relaxed: see the field.
@@ -338,6 +498,20 @@ impl ShardedCounter {
     }
 
     /// Adds 1 to the calling thread's cell, wrapping on overflow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::ShardedCounter;
+    ///
+    /// let c = ShardedCounter::new();
+    /// c.increment();
+    /// c.increment();
+    /// assert_eq!(c.sum(), 2);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn increment(&self) {
         self.add(1);
@@ -399,6 +573,20 @@ impl ShardedCounter {
 }
 
 impl Default for ShardedCounter {
+    /// Same as [`ShardedCounter::new`]: one cell per hardware thread.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::ShardedCounter;
+    ///
+    /// let c = ShardedCounter::default();
+    /// assert_eq!(c.cells(), ShardedCounter::new().cells());
+    /// assert_eq!(c.sum(), 0);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     fn default() -> Self {
         Self::new()
     }
@@ -473,6 +661,18 @@ pub struct Latch {
 impl Latch {
     /// A latch at count 0 that is reached at `target` (at once if `target` is
     /// 0).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Latch;
+    ///
+    /// assert!(!Latch::new(1).is_reached());
+    /// assert!(Latch::new(0).is_reached(), "a target of 0 is reached at once");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn new(target: u64) -> Self {
         Latch {
             count: CachePadded::new(AtomicU64::new(0)),
@@ -486,6 +686,21 @@ impl Latch {
     ///
     /// Returns whether this call was the one that reached it: exactly one add
     /// does, unless the target is 0 or the count wraps.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Latch;
+    ///
+    /// let latch = Latch::new(10);
+    /// assert!(!latch.add(4));
+    /// assert!(latch.add(8), "this add carried the count from 4 to 12");
+    /// assert!(!latch.add(1), "already reached: no other add reaches it");
+    /// assert_eq!(latch.count(), 13);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn add(&self, n: u64) -> bool {
         // Release pairs with the Acquire load in `is_reached`: what this
@@ -504,12 +719,42 @@ impl Latch {
     }
 
     /// Raises the count by 1; see [`add`](Self::add).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Latch;
+    ///
+    /// let done = Latch::new(3);
+    /// let reached = std::thread::scope(|s| {
+    ///     let workers: Vec<_> = (0..3).map(|_| s.spawn(|| done.increment())).collect();
+    ///     workers.into_iter().map(|w| w.join().unwrap()).collect::<Vec<bool>>()
+    /// });
+    /// assert_eq!(reached.iter().filter(|&&r| r).count(), 1, "exactly one worker reached it");
+    /// assert!(done.is_reached());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn increment(&self) -> bool {
         self.add(1)
     }
 
     /// The current count.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Latch;
+    ///
+    /// let latch = Latch::new(2);
+    /// latch.add(5);
+    /// assert_eq!(latch.count(), 5, "the count may pass the target");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn count(&self) -> u64 {
         // Relaxed: a number for the caller, not a signal; `is_reached` is the
@@ -518,12 +763,40 @@ impl Latch {
     }
 
     /// The count at which the latch is reached.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Latch;
+    ///
+    /// let latch = Latch::new(4);
+    /// latch.increment();
+    /// assert_eq!((latch.count(), latch.target()), (1, 4));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn target(&self) -> u64 {
         self.target
     }
 
     /// Whether the count has reached the target, without blocking.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::counter::Latch;
+    ///
+    /// let latch = Latch::new(2);
+    /// latch.increment();
+    /// assert!(!latch.is_reached());
+    /// latch.increment();
+    /// assert!(latch.is_reached());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn is_reached(&self) -> bool {
         // Acquire pairs with the Release add in `add`.

@@ -9,6 +9,32 @@ use core::fmt;
 /// `push` (blocking) only [`Closed`](PushError::Closed); `push_timeout`
 /// returns [`Full`](PushError::Full) when the ring was still full at the
 /// deadline.
+///
+/// `Debug` shows only the variant, so `T` needs no `Debug` bound; `Display`
+/// says what failed.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::error::PushError;
+/// use handoff::spsc;
+///
+/// let (mut tx, rx) = spsc::channel(1).unwrap();
+/// tx.try_push(String::from("a")).unwrap();
+/// let err: PushError<String> = tx.try_push(String::from("b")).unwrap_err();
+/// assert!(err.is_full());
+/// assert_eq!(err.to_string(), "push on a full ring");
+/// assert_eq!(format!("{err:?}"), "Full(..)");
+/// assert_eq!(err.into_inner(), "b", "the value comes back");
+///
+/// drop(rx);
+/// let err = tx.try_push(String::from("c")).unwrap_err();
+/// assert_eq!(err.to_string(), "push on a closed ring");
+/// assert_eq!(format!("{err:?}"), "Closed(..)");
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum PushError<T> {
     /// The ring had no free slot (by the deadline, for a timed push).
@@ -38,11 +64,35 @@ impl<T> PushError<T> {
     }
 
     /// Whether the ring was full.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PushError;
+    ///
+    /// assert!(PushError::Full(1).is_full());
+    /// assert!(!PushError::Closed(1).is_full());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, PushError::Full(_))
     }
 
     /// Whether the ring was closed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PushError;
+    ///
+    /// assert!(PushError::Closed(1).is_closed());
+    /// assert!(!PushError::Full(1).is_closed());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_closed(&self) -> bool {
         matches!(self, PushError::Closed(_))
     }
@@ -74,6 +124,26 @@ impl<T> std::error::Error for PushError<T> {}
 /// `try_pop` may return either variant; `pop` (blocking) only
 /// [`Closed`](PopError::Closed); `pop_timeout` returns
 /// [`Empty`](PopError::Empty) when the ring was still empty at the deadline.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::error::PopError;
+/// use handoff::spsc;
+///
+/// let (tx, mut rx) = spsc::channel::<u8>(1).unwrap();
+/// let err = rx.try_pop().unwrap_err();
+/// assert_eq!(err, PopError::Empty);
+/// assert_eq!(err.to_string(), "pop on an empty ring");
+///
+/// drop(tx);
+/// let err = rx.try_pop().unwrap_err();
+/// assert_eq!(err, PopError::Closed);
+/// assert_eq!(err.to_string(), "pop on a closed and drained ring");
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PopError {
     /// The ring held no value (by the deadline, for a timed pop).
@@ -97,6 +167,21 @@ impl std::error::Error for PopError {}
 ///
 /// Returned by the constructors instead of a ring that could never move a
 /// value.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::error::ZeroCapacity;
+/// use handoff::{mpmc, spsc, transfer::BufPool};
+///
+/// assert_eq!(spsc::channel::<u8>(0).unwrap_err(), ZeroCapacity);
+/// assert_eq!(mpmc::channel::<u8>(0).unwrap_err(), ZeroCapacity);
+/// assert_eq!(BufPool::new(0, 64).unwrap_err(), ZeroCapacity);
+/// assert_eq!(ZeroCapacity.to_string(), "capacity must be at least one");
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ZeroCapacity;
 

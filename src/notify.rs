@@ -5,7 +5,9 @@
 //! calls [`Notifier::wait_until`]; a thread that makes the condition true calls
 //! [`Notifier::notify_one`] or [`Notifier::notify_all`] afterwards. When no
 //! thread is parked, a notify is a compiler fence and one load on Linux (a
-//! read-modify-write elsewhere): no system call.
+//! read-modify-write elsewhere, and on Linux kernels without `membarrier(2)`):
+//! no system call, except that the process's first notify or park registers
+//! for `membarrier` once.
 //!
 //! # Protocol
 //!
@@ -74,6 +76,30 @@ use crate::wait::{self, Deadline, Remaining, Scope, WaitOutcome};
 
 /// A parking place for threads waiting on a condition that other threads make
 /// true. See the [module docs](self) for the protocol.
+///
+/// # Example
+///
+/// A one-shot "ready" signal: the waiter parks until the flag is set, and the
+/// setter notifies after setting it.
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use handoff::notify::Notifier;
+///
+/// let answer = AtomicU32::new(0);
+/// let notifier = Notifier::new();
+/// std::thread::scope(|s| {
+///     s.spawn(|| {
+///         answer.store(42, Ordering::Release);
+///         notifier.notify_one();
+///     });
+///     notifier.wait_until(|| answer.load(Ordering::Acquire) != 0, None);
+/// });
+/// assert_eq!(answer.load(Ordering::Relaxed), 42);
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[repr(C)]
 pub struct Notifier {
     /// Bumped by each notify that finds a waiter; parked threads wait on it.
@@ -84,6 +110,18 @@ pub struct Notifier {
 
 impl Notifier {
     /// A notifier with nobody waiting.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::notify::Notifier;
+    ///
+    /// let n = Notifier::new();
+    /// assert!(!n.notify_all(), "nobody is waiting yet");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[cfg(not(feature = "loom"))]
     pub const fn new() -> Self {
         Notifier {
@@ -93,6 +131,18 @@ impl Notifier {
     }
 
     /// A notifier with nobody waiting.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::notify::Notifier;
+    ///
+    /// let n = Notifier::new();
+    /// assert!(!n.notify_all(), "nobody is waiting yet");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[cfg(feature = "loom")]
     pub fn new() -> Self {
         Notifier {
@@ -105,6 +155,25 @@ impl Notifier {
     /// calls, if any. Call it after making the condition true.
     ///
     /// Returns whether a waiter was seen (and a wake sent).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use handoff::notify::Notifier;
+    ///
+    /// let jobs = AtomicUsize::new(0);
+    /// let notifier = Notifier::new();
+    /// assert!(!notifier.notify_one(), "no waiter: no system call");
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| notifier.wait_until(|| jobs.load(Ordering::Acquire) > 0, None));
+    ///     jobs.fetch_add(1, Ordering::Release);
+    ///     notifier.notify_one();
+    /// });
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn notify_one(&self) -> bool {
         self.notify_in(Scope::Private, 1)
@@ -113,6 +182,26 @@ impl Notifier {
     /// Wakes every thread parked on this notifier in this process.
     ///
     /// Returns whether a waiter was seen (and a wake sent).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use handoff::notify::Notifier;
+    ///
+    /// let go = AtomicBool::new(false);
+    /// let notifier = Notifier::new();
+    /// std::thread::scope(|s| {
+    ///     for _ in 0..3 {
+    ///         s.spawn(|| assert!(notifier.wait_until(|| go.load(Ordering::Acquire), None)));
+    ///     }
+    ///     go.store(true, Ordering::Release);
+    ///     notifier.notify_all(); // one notify releases all three
+    /// });
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn notify_all(&self) -> bool {
         self.notify_in(Scope::Private, u32::MAX)
@@ -172,6 +261,28 @@ impl Notifier {
 
     /// [`wait_until`](Self::wait_until) with the [`Scope`] chosen by the
     /// caller; notifiers of a shared notifier must use the same scope.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use handoff::notify::Notifier;
+    /// use handoff::wait::Scope;
+    ///
+    /// // In real use both live in memory mapped by several processes.
+    /// let flag = AtomicBool::new(false);
+    /// let notifier = Notifier::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         flag.store(true, Ordering::Release);
+    ///         notifier.notify_in(Scope::Shared, u32::MAX);
+    ///     });
+    ///     assert!(notifier.wait_until_in(Scope::Shared, || flag.load(Ordering::Acquire), None));
+    /// });
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn wait_until_in(
         &self,
         scope: Scope,
@@ -274,6 +385,18 @@ impl Notifier {
 }
 
 impl Default for Notifier {
+    /// Same as [`Notifier::new`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::notify::Notifier;
+    ///
+    /// assert!(!Notifier::default().notify_one());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     fn default() -> Self {
         Self::new()
     }

@@ -115,11 +115,57 @@ pub use pool::BufPool;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Descriptor {
     /// The tag of the pool that made it (random per pool).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::transfer::BufPool;
+    ///
+    /// let pool = BufPool::new(2, 8).unwrap();
+    /// let (a, b) = (pool.try_loan().unwrap(), pool.try_loan().unwrap());
+    /// assert_eq!(a.descriptor().unwrap().pool, b.descriptor().unwrap().pool);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub pool: u32,
     /// The slot's index in its pool.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::transfer::BufPool;
+    ///
+    /// let pool = BufPool::new(2, 8).unwrap();
+    /// let (a, b) = (pool.try_loan().unwrap(), pool.try_loan().unwrap());
+    /// let (a, b) = (a.descriptor().unwrap().index, b.descriptor().unwrap().index);
+    /// assert_ne!(a, b, "two loans at once hold two slots");
+    /// assert!(a < 2 && b < 2);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub index: u32,
     /// Which hand-over of the slot this is; bumped each time the slot returns
     /// to the pool or is sent as a descriptor.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::transfer::BufPool;
+    ///
+    /// let pool = BufPool::new(1, 8).unwrap();
+    /// let buf = pool.try_loan().unwrap();
+    /// let g = buf.descriptor().unwrap().generation;
+    /// let sent = buf.into_descriptor().unwrap();
+    /// assert_eq!(sent.generation, g + 1, "sent as a descriptor");
+    /// drop(pool.redeem(sent).unwrap());
+    /// let again = pool.try_loan().unwrap(); // the same slot: the pool has one
+    /// assert_eq!(again.descriptor().unwrap().generation, g + 2, "returned to the pool");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub generation: u64,
 }
 
@@ -198,6 +244,17 @@ impl std::error::Error for LoanError {}
 ///
 /// let pool = BufPool::new(1, 16).unwrap();
 /// let id = pool.try_loan().unwrap().into_descriptor().unwrap();
+///
+/// // Refused without effect: another pool, a slot that does not exist.
+/// let other = BufPool::new(1, 16).unwrap();
+/// assert_eq!(other.redeem(id).unwrap_err(), DescriptorError::WrongPool);
+/// let bogus = handoff::transfer::Descriptor { index: 9, ..id };
+/// assert_eq!(pool.redeem(bogus).unwrap_err(), DescriptorError::OutOfRange);
+/// assert_eq!(
+///     DescriptorError::OutOfRange.to_string(),
+///     "descriptor index is out of range"
+/// );
+///
 /// let buf = pool.redeem(id).unwrap();
 /// // A second redeem of the same descriptor is a duplicate.
 /// assert_eq!(pool.redeem(id).unwrap_err(), DescriptorError::InUse);

@@ -241,6 +241,24 @@ impl<T> Consumer<T> {
 /// time and published together.
 ///
 /// Dropping the chunk commits what was written, like [`commit`](Self::commit).
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// let (mut tx, mut rx) = handoff::spsc::channel(8).unwrap();
+/// {
+///     let mut chunk = tx.write_chunk(8).unwrap();
+///     for word in ["one", "two", "three"] {
+///         chunk.push(word.to_string()).unwrap();
+///     }
+///     // Dropped here: the three values are published with one index store.
+/// }
+/// assert_eq!(rx.len(), 3);
+/// assert_eq!(rx.try_pop().as_deref(), Ok("one"));
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "values written into a chunk reach the consumer when it is committed or dropped"]
 pub struct WriteChunk<'a, T> {
     producer: &'a mut Producer<T>,
@@ -252,16 +270,52 @@ pub struct WriteChunk<'a, T> {
 
 impl<T> WriteChunk<'_, T> {
     /// How many slots the chunk reserved.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, _rx) = handoff::spsc::channel::<u8>(4).unwrap();
+    /// tx.try_push(0).unwrap();
+    /// assert_eq!(tx.write_chunk(10).unwrap().len(), 3, "only 3 slots are free");
+    /// assert_eq!(tx.write_chunk(2).unwrap().len(), 2);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// Whether the chunk reserved no slot (only when asked for 0).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, _rx) = handoff::spsc::channel::<u8>(4).unwrap();
+    /// assert!(tx.write_chunk(0).unwrap().is_empty());
+    /// assert!(!tx.write_chunk(1).unwrap().is_empty());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// How many values have been written into the chunk.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, _rx) = handoff::spsc::channel(4).unwrap();
+    /// let mut chunk = tx.write_chunk(4).unwrap();
+    /// chunk.push(1).unwrap();
+    /// chunk.push(2).unwrap();
+    /// assert_eq!((chunk.written(), chunk.len()), (2, 4));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn written(&self) -> usize {
         self.written
     }
@@ -298,6 +352,24 @@ impl<T> WriteChunk<'_, T> {
 
     /// Writes values from `iter` until it ends or the chunk is full, and
     /// returns how many it wrote.
+    ///
+    /// The iterator is not advanced past the value that fills the chunk, so
+    /// a `&mut` iterator passed in can be resumed for the next chunk.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, mut rx) = handoff::spsc::channel(4).unwrap();
+    /// let mut values = 1..=6;
+    /// let mut chunk = tx.write_chunk(4).unwrap();
+    /// assert_eq!(chunk.fill_from_iter(&mut values), 4, "stopped when full");
+    /// chunk.commit();
+    /// assert_eq!(values.next(), Some(5), "nothing was lost");
+    /// assert_eq!(rx.pop_slice(&mut [0; 4]), 4);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn fill_from_iter(&mut self, iter: impl IntoIterator<Item = T>) -> usize {
         let before = self.written;
         for value in iter.into_iter().take(self.len - self.written) {
@@ -310,6 +382,20 @@ impl<T> WriteChunk<'_, T> {
 
     /// Publishes the written values with one index store, notifies the
     /// consumer once, and returns how many were published.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, rx) = handoff::spsc::channel(4).unwrap();
+    /// let mut chunk = tx.write_chunk(4).unwrap();
+    /// chunk.push('a').unwrap();
+    /// assert_eq!(rx.len(), 0, "not published before the commit");
+    /// assert_eq!(chunk.commit(), 1, "only written slots are published");
+    /// assert_eq!(rx.len(), 1);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn commit(mut self) -> usize {
         self.publish()
     }
@@ -347,6 +433,22 @@ impl<T> fmt::Debug for WriteChunk<'_, T> {
 ///
 /// Dropping the chunk releases the values taken, like
 /// [`commit`](Self::commit); values not taken stay in the ring.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// let (mut tx, mut rx) = handoff::spsc::channel(8).unwrap();
+/// tx.push_slice(&[10, 20, 30, 40]);
+/// let mut chunk = rx.read_chunk(8).unwrap();
+/// assert_eq!(chunk.len(), 4);
+/// let firsts: Vec<i32> = chunk.by_ref().take(3).collect();
+/// assert_eq!(firsts, [10, 20, 30]);
+/// drop(chunk); // releases the three values taken
+/// assert_eq!(rx.try_pop(), Ok(40), "the value not taken stayed");
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "iterate the chunk to take its values"]
 pub struct ReadChunk<'a, T> {
     consumer: &'a mut Consumer<T>,
@@ -394,6 +496,22 @@ impl<T> ReadChunk<'_, T> {
 
     /// Releases the slots of the values taken with one index store, notifies
     /// the producer once, and returns how many were released.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, mut rx) = handoff::spsc::channel(2).unwrap();
+    /// tx.push_slice(&[1, 2]);
+    /// assert!(tx.is_full());
+    /// let mut chunk = rx.read_chunk(2).unwrap();
+    /// assert_eq!(chunk.next(), Some(1));
+    /// assert_eq!(chunk.commit(), 1, "only taken values are released");
+    /// assert_eq!(tx.push_slice(&[3]), 1, "one slot is free again");
+    /// assert_eq!(rx.len(), 2);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn commit(mut self) -> usize {
         self.release()
     }
@@ -413,7 +531,23 @@ impl<T> ReadChunk<'_, T> {
 impl<T> Iterator for ReadChunk<'_, T> {
     type Item = T;
 
-    /// Takes the next value out of the chunk.
+    /// Takes the next value out of the chunk; its slot is released with the
+    /// others at the commit.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, mut rx) = handoff::spsc::channel(4).unwrap();
+    /// tx.push_slice(&[7, 8]);
+    /// let mut chunk = rx.read_chunk(4).unwrap();
+    /// assert_eq!(chunk.next(), Some(7));
+    /// assert_eq!(chunk.len(), 1, "one value left in the chunk");
+    /// assert_eq!(chunk.next(), Some(8));
+    /// assert_eq!(chunk.next(), None);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     fn next(&mut self) -> Option<T> {
         if self.read == self.len {
             return None;

@@ -7,7 +7,10 @@
 //! # Progress
 //!
 //! * `try_push`, `try_pop`, `peek`, the slice and chunk calls: wait-free, a
-//!   bounded number of instructions, no read-modify-write, no system call.
+//!   bounded number of instructions. A call that moves values ends with one
+//!   notify of the other side: on Linux a compiler fence and one load (a
+//!   read-modify-write where `membarrier(2)` is unavailable), and a system
+//!   call only when the other side is parked.
 //! * `push`, `pop` and their timed forms: blocking. They spin briefly with
 //!   backoff, then park on a [`Notifier`]; the other side's notify costs a
 //!   compiler fence and one load unless someone is parked.
@@ -319,6 +322,31 @@ impl<T> Drop for Ring<T> {
 ///
 /// Dropping it closes the ring: the consumer drains what is left, then gets
 /// [`PopError::Closed`].
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::spsc::{self, PopError, Producer};
+///
+/// let (tx, mut rx) = spsc::channel::<u32>(4).unwrap();
+/// // The producer can move to another thread, and closes the ring when done.
+/// let sender = std::thread::spawn(move || {
+///     let mut tx: Producer<u32> = tx;
+///     for i in 1..=3 {
+///         tx.push(i).unwrap();
+///     }
+/// });
+/// let mut got = Vec::new();
+/// while let Ok(v) = rx.pop() {
+///     got.push(v);
+/// }
+/// assert_eq!(got, [1, 2, 3]);
+/// assert_eq!(rx.try_pop(), Err(PopError::Closed));
+/// sender.join().unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "dropping the producer closes the ring"]
 pub struct Producer<T> {
     ring: Arc<Ring<T>>,
@@ -528,11 +556,38 @@ impl<T> Producer<T> {
     }
 
     /// Whether the ring holds no value (a snapshot, see [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, mut rx) = handoff::spsc::channel(2).unwrap();
+    /// assert!(tx.is_empty());
+    /// tx.try_push(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// rx.try_pop().unwrap();
+    /// assert!(tx.is_empty());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether every slot holds a value (a snapshot, see [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, _rx) = handoff::spsc::channel(2).unwrap();
+    /// tx.try_push(1).unwrap();
+    /// assert!(!tx.is_full());
+    /// tx.try_push(2).unwrap();
+    /// assert!(tx.is_full());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_full(&self) -> bool {
         self.len() == self.capacity()
     }
@@ -577,6 +632,26 @@ impl<T> fmt::Debug for Producer<T> {
 /// Dropping it closes the ring: the producer's pushes fail with
 /// [`PushError::Closed`], and values still in the ring are dropped when the
 /// producer goes too.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::spsc::{self, Consumer, PushError};
+///
+/// let (mut tx, rx) = spsc::channel::<String>(4).unwrap();
+/// // The consumer can move to another thread; dropping it there closes the ring.
+/// let worker = std::thread::spawn(move || {
+///     let mut rx: Consumer<String> = rx;
+///     rx.pop().unwrap().len()
+/// });
+/// tx.push(String::from("four")).unwrap();
+/// assert_eq!(worker.join().unwrap(), 4);
+/// let refused = tx.try_push(String::from("late")).unwrap_err();
+/// assert!(matches!(refused, PushError::Closed(_)));
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "dropping the consumer closes the ring"]
 pub struct Consumer<T> {
     ring: Arc<Ring<T>>,
@@ -801,6 +876,16 @@ impl<T> Consumer<T> {
     }
 
     /// How many values the ring can hold at once.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (_tx, rx) = handoff::spsc::channel::<u8>(1025).unwrap();
+    /// assert_eq!(rx.capacity(), 1025, "not the rounded-up slot count");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.ring.layout.capacity
     }
@@ -825,11 +910,38 @@ impl<T> Consumer<T> {
     }
 
     /// Whether the ring holds no value (a snapshot, see [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, mut rx) = handoff::spsc::channel(2).unwrap();
+    /// assert!(rx.is_empty());
+    /// tx.try_push('a').unwrap();
+    /// assert!(!rx.is_empty());
+    /// rx.try_pop().unwrap();
+    /// assert!(rx.is_empty());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether every slot holds a value (a snapshot, see [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// let (mut tx, mut rx) = handoff::spsc::channel(1).unwrap();
+    /// tx.try_push('a').unwrap();
+    /// assert!(rx.is_full());
+    /// rx.try_pop().unwrap();
+    /// assert!(!rx.is_full());
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_full(&self) -> bool {
         self.len() == self.capacity()
     }

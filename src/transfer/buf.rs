@@ -93,6 +93,21 @@ pub(super) fn dangling() -> NonNull<u8> {
 impl TransferBuf {
     /// The alignment of buffers made by [`zeroed`](Self::zeroed) and of every
     /// pool buffer: one cache line.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::transfer::{BufPool, TransferBuf};
+    ///
+    /// let pool = BufPool::new(2, 10).unwrap();
+    /// let (a, b) = (pool.try_loan().unwrap(), pool.try_loan().unwrap());
+    /// for buf in [&a, &b] {
+    ///     assert_eq!(buf.as_ptr() as usize % TransferBuf::ALIGN, 0);
+    /// }
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub const ALIGN: usize = 64;
 
     /// A buffer of `len` zero bytes, aligned to [`ALIGN`](Self::ALIGN).
@@ -454,6 +469,18 @@ impl Drop for TransferBuf {
 
 impl From<Vec<u8>> for TransferBuf {
     /// Same as [`TransferBuf::from_vec`]: no copy.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::transfer::TransferBuf;
+    ///
+    /// let buf: TransferBuf = vec![1, 2, 3].into();
+    /// assert_eq!(buf.as_slice(), Ok(&[1u8, 2, 3][..]));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     fn from(vec: Vec<u8>) -> Self {
         TransferBuf::from_vec(vec)
     }
@@ -468,6 +495,22 @@ impl Deref for TransferBuf {
     ///
     /// If the buffer is detached; [`TransferBuf::as_slice`] reports that as
     /// an error instead.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::panic::{catch_unwind, AssertUnwindSafe};
+    /// use handoff::transfer::TransferBuf;
+    ///
+    /// let mut buf = TransferBuf::from_vec(b"abc".to_vec());
+    /// assert_eq!(buf.first(), Some(&b'a')); // any `[u8]` method
+    /// let _moved = buf.transfer();
+    /// let read = catch_unwind(AssertUnwindSafe(|| buf.first().copied()));
+    /// assert!(read.is_err(), "a detached buffer panics on deref");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     #[track_caller]
     fn deref(&self) -> &[u8] {
@@ -485,6 +528,20 @@ impl DerefMut for TransferBuf {
     ///
     /// If the buffer is detached; [`TransferBuf::as_mut_slice`] reports that
     /// as an error instead.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::transfer::TransferBuf;
+    ///
+    /// let mut buf = TransferBuf::zeroed(4);
+    /// buf[1..3].copy_from_slice(b"hi");
+    /// buf.reverse();
+    /// assert_eq!(&buf[..], b"\0ih\0");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     #[track_caller]
     fn deref_mut(&mut self) -> &mut [u8] {

@@ -394,6 +394,11 @@ impl Drop for Shared {
 /// let worker = std::thread::spawn(move || buf[..5].to_vec());
 /// assert_eq!(worker.join().unwrap(), b"hello"); // the buffer went home
 /// assert_eq!(pool.available(), 4);
+///
+/// // A clone is another handle to the same buffers.
+/// let handle = pool.clone();
+/// let _held = handle.try_loan().unwrap();
+/// assert_eq!(pool.available(), 3);
 /// # }
 /// # #[cfg(feature = "loom")] fn main() {}
 /// ```
@@ -444,12 +449,38 @@ impl BufPool {
     }
 
     /// The number of buffers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::transfer::BufPool;
+    ///
+    /// let pool = BufPool::new(3, 8).unwrap();
+    /// let _held = pool.try_loan().unwrap();
+    /// assert_eq!(pool.capacity(), 3, "loans do not change it");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn capacity(&self) -> usize {
         self.shared.slots.len()
     }
 
     /// The length of each buffer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::transfer::BufPool;
+    ///
+    /// let pool = BufPool::new(1, 100).unwrap();
+    /// assert_eq!(pool.buf_len(), 100);
+    /// assert_eq!(pool.try_loan().unwrap().len(), 100, "not rounded up to ALIGN");
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn buf_len(&self) -> usize {
         self.shared.buf_len

@@ -84,6 +84,26 @@ mod backend;
 /// Why a [`wait`] returned.
 ///
 /// The three cases match JavaScript's `"ok"`, `"not-equal"` and `"timed-out"`.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use std::sync::atomic::AtomicU32;
+/// use std::time::Duration;
+/// use handoff::wait::{wait, WaitOutcome};
+///
+/// let word = AtomicU32::new(1);
+/// let outcome = wait(&word, 0, None);
+/// assert_eq!(outcome, WaitOutcome::NotEqual, "the word holds 1, not 0");
+/// assert_eq!(outcome.to_string(), "value was not the expected one");
+/// let outcome = wait(&word, 1, Some(Duration::from_millis(1)));
+/// assert_eq!(outcome, WaitOutcome::TimedOut);
+/// assert_eq!(outcome.to_string(), "timed out");
+/// assert_eq!(WaitOutcome::Woken.to_string(), "woken");
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum WaitOutcome {
     /// The thread slept and was woken (or, rarely, returned spuriously):
@@ -110,6 +130,31 @@ impl fmt::Display for WaitOutcome {
 /// Waiters and wakers of one word must use the same scope: on Linux the kernel
 /// keys private and shared waits differently, so a private wake never reaches
 /// a shared waiter.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use handoff::wait::{wait_in, wake_all_in, Scope};
+///
+/// assert_eq!(Scope::default(), Scope::Private);
+///
+/// // A word that could sit in memory shared with other processes: waiter and
+/// // waker both use `Scope::Shared`.
+/// let word = AtomicU32::new(0);
+/// std::thread::scope(|s| {
+///     s.spawn(|| {
+///         while word.load(Ordering::Acquire) == 0 {
+///             wait_in(Scope::Shared, &word, 0, None);
+///         }
+///     });
+///     word.store(1, Ordering::Release);
+///     wake_all_in(Scope::Shared, &word);
+/// });
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Threads of this process only (the default, and the faster one).
@@ -123,6 +168,13 @@ pub enum Scope {
 /// (`None` waits for ever), among threads of this process.
 ///
 /// See the [module docs](self) for what each [`WaitOutcome`] means.
+///
+/// # Panics
+///
+/// On Linux, if `futex(2)` fails with an error other than `EAGAIN`,
+/// `ETIMEDOUT` or `EINTR`, or the monotonic clock cannot be read. Neither can
+/// happen for a live word and a valid deadline unless the system calls
+/// themselves are unavailable (a seccomp filter, say).
 ///
 /// # Example
 ///
@@ -147,6 +199,13 @@ pub fn wait(word: &AtomicU32, expected: u32, timeout: Option<Duration>) -> WaitO
 /// With [`Scope::Shared`] the word may live in memory mapped by several
 /// processes, and any of them may wake it with [`wake_one_in`] or
 /// [`wake_all_in`] and the same scope.
+///
+/// # Panics
+///
+/// On Linux, if `futex(2)` fails with an error other than `EAGAIN`,
+/// `ETIMEDOUT` or `EINTR`, or the monotonic clock cannot be read. Neither can
+/// happen for a live word and a valid deadline unless the system calls
+/// themselves are unavailable (a seccomp filter, say).
 ///
 /// # Example
 ///
@@ -176,6 +235,11 @@ pub fn wait_in(
 /// Returns how many were woken (0 or 1) where the OS reports it (Linux and
 /// loom), `None` elsewhere.
 ///
+/// # Panics
+///
+/// On Linux, if `futex(2)` fails, which it cannot for a live word unless the
+/// system call itself is unavailable (a seccomp filter, say).
+///
 /// # Example
 ///
 /// ```
@@ -198,6 +262,11 @@ pub fn wake_one(word: &AtomicU32) -> Option<usize> {
 ///
 /// Returns how many were woken where the OS reports it, `None` elsewhere.
 ///
+/// # Panics
+///
+/// On Linux, if `futex(2)` fails, which it cannot for a live word unless the
+/// system call itself is unavailable (a seccomp filter, say).
+///
 /// # Example
 ///
 /// ```
@@ -217,6 +286,11 @@ pub fn wake_all(word: &AtomicU32) -> Option<usize> {
 
 /// [`wake_one`] with the [`Scope`] chosen by the caller.
 ///
+/// # Panics
+///
+/// On Linux, if `futex(2)` fails, which it cannot for a live word unless the
+/// system call itself is unavailable (a seccomp filter, say).
+///
 /// # Example
 ///
 /// ```
@@ -235,6 +309,11 @@ pub fn wake_one_in(scope: Scope, word: &AtomicU32) -> Option<usize> {
 }
 
 /// [`wake_all`] with the [`Scope`] chosen by the caller.
+///
+/// # Panics
+///
+/// On Linux, if `futex(2)` fails, which it cannot for a live word unless the
+/// system call itself is unavailable (a seccomp filter, say).
 ///
 /// # Example
 ///
