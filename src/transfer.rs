@@ -12,9 +12,12 @@
 //! them out. Dropping a loaned buffer, on any thread, returns it to the pool
 //! without a lock or an allocation, so a steady stream of messages allocates
 //! nothing. Every slot has an identity, a [`Descriptor`] (pool tag, index,
-//! generation) that is plain data: it can be sent where a handle cannot (to
-//! another process, through shared memory) and is checked, never trusted, when
-//! it is turned back into a buffer with [`BufPool::redeem`].
+//! generation) that is plain data: it can travel where a handle cannot (a ring
+//! of plain values, a log, a lookup table) and is checked, never trusted, when
+//! it is turned back into a buffer with [`BufPool::redeem`]. A `BufPool` lives
+//! in one process's heap, so only that process can redeem its descriptors;
+//! between processes, `shm::pool` keeps its buffers in the shared region and
+//! sends descriptors of its own.
 //!
 //! # Progress
 //!
@@ -93,8 +96,9 @@ pub use pool::BufPool;
 /// already redeemed is reported as a [`DescriptorError`].
 ///
 /// The layout is fixed (`#[repr(C)]`, 16 bytes, integers only, no padding) and
-/// the type is [`bytemuck::Pod`], so it can be written into shared memory or a
-/// ring of bytes and read back in another process.
+/// the type is [`bytemuck::Pod`], so it can be stored as bytes anywhere and
+/// read back as a descriptor. Only the process that owns the pool can redeem
+/// it: the buffers themselves live in that process's heap.
 ///
 /// # Example
 ///
