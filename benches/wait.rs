@@ -50,6 +50,20 @@ mod demo {
     /// Parks on a notifier per side.
     struct ViaNotifier([Notifier; 2]);
 
+    /// Spins briefly on a notifier per side, then parks.
+    struct ViaNotifierSpin([Notifier; 2]);
+
+    impl Turns for ViaNotifierSpin {
+        fn wait_for(&self, turn: &AtomicU32, value: u32) {
+            let me = (value & 1) as usize;
+            self.0[me].spin_then_wait_until(|| turn.load(Acquire) == value, None);
+        }
+        fn hand_over(&self, turn: &AtomicU32, value: u32, peer: usize) {
+            turn.store(value, Release);
+            self.0[peer].notify_one();
+        }
+    }
+
     impl Turns for ViaNotifier {
         fn wait_for(&self, turn: &AtomicU32, value: u32) {
             let me = (value & 1) as usize;
@@ -126,6 +140,10 @@ mod demo {
         let notifiers = ViaNotifier([Notifier::new(), Notifier::new()]);
         g.bench_function("handoff_notifier", |b| {
             b.iter_custom(|n| round_trips(&notifiers, n, false))
+        });
+        let spinning = ViaNotifierSpin([Notifier::new(), Notifier::new()]);
+        g.bench_function("handoff_notifier_spin_then_park", |b| {
+            b.iter_custom(|n| round_trips(&spinning, n, false))
         });
         g.bench_function("atomic_wait", |b| {
             b.iter_custom(|n| round_trips(&ViaAtomicWait, n, false))

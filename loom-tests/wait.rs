@@ -110,6 +110,33 @@ fn notifier_loses_no_wakeup() {
     }
 }
 
+/// The spinning variant parks on the same protocol: no lost wake-up either.
+#[test]
+fn notifier_spin_then_wait_loses_no_wakeup() {
+    let seen = std::sync::Arc::new(Seen::default());
+    let seen_outer = seen.clone();
+    loom::model(move || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let n = Arc::new(Notifier::new());
+        let t = {
+            let (flag, n) = (flag.clone(), n.clone());
+            thread::spawn(move || assert!(n.spin_then_wait_until(|| flag.load(Acquire), None)))
+        };
+        // Loom runs a yielding thread last; yield here too, so that the
+        // waiter's spin can end before the flag is set and it really parks.
+        thread::yield_now();
+        thread::yield_now();
+        flag.store(true, Release);
+        seen.hit(if n.notify_one() { 0 } else { 1 });
+        t.join().unwrap();
+    });
+    assert!(
+        seen_outer.count(0) > 0,
+        "notify never found the spinning waiter parked"
+    );
+    assert!(seen_outer.count(1) > 0, "notify never took the fast path");
+}
+
 /// Two waiters and one notify_all: both are released.
 #[test]
 fn notifier_notify_all_releases_everyone() {

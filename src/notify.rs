@@ -71,7 +71,7 @@ use core::time::Duration;
 
 use crate::sync::atomic::AtomicU32;
 use crate::sync::atomic::Ordering::{AcqRel, Acquire, Relaxed, Release};
-use crate::sync::fence;
+use crate::sync::{fence, Backoff};
 use crate::wait::{self, Deadline, Remaining, Scope, WaitOutcome};
 
 /// A parking place for threads waiting on a condition that other threads make
@@ -257,6 +257,54 @@ impl Notifier {
     /// ```
     pub fn wait_until(&self, ready: impl FnMut() -> bool, timeout: Option<Duration>) -> bool {
         self.wait_until_in(Scope::Private, ready, timeout)
+    }
+
+    /// Like [`wait_until`](Self::wait_until), but first spins briefly: a
+    /// bounded, growing number of spin hints and then yields (a few
+    /// microseconds in all), checking `ready()` between steps, and parks only
+    /// if the condition is still false after that.
+    ///
+    /// Use it when the condition is usually made true soon by a thread running
+    /// on another core (a ping-pong, a ring that is rarely empty for long):
+    /// parking and waking cost microseconds of system calls and context
+    /// switches that a short spin avoids. The spin is not counted against
+    /// `timeout`, so a timed call may return that much later, never earlier.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use handoff::notify::Notifier;
+    ///
+    /// let ready = AtomicBool::new(false);
+    /// let n = Notifier::new();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         ready.store(true, Ordering::Release);
+    ///         n.notify_one();
+    ///     });
+    ///     assert!(n.spin_then_wait_until(|| ready.load(Ordering::Acquire), None));
+    /// });
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
+    pub fn spin_then_wait_until(
+        &self,
+        mut ready: impl FnMut() -> bool,
+        timeout: Option<Duration>,
+    ) -> bool {
+        // Spin while spinning is cheap; Backoff bounds it.
+        let mut backoff = Backoff::new();
+        while !backoff.is_completed() {
+            if ready() {
+                return true;
+            }
+            backoff.snooze();
+        }
+
+        // Then park, with the whole timeout still ahead.
+        self.wait_until(ready, timeout)
     }
 
     /// [`wait_until`](Self::wait_until) with the [`Scope`] chosen by the

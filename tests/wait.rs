@@ -351,3 +351,45 @@ fn signals_do_not_end_a_timed_wait_early() {
         "returned after {elapsed:?} < {timeout:?}"
     );
 }
+
+#[test]
+fn spin_then_wait_ping_pong_loses_no_wake() {
+    let turn = AtomicU32::new(0);
+    let (a, b) = (Notifier::new(), Notifier::new());
+    let rounds = scaled(20_000) as u32;
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            for i in 0..rounds {
+                assert!(a.spin_then_wait_until(|| turn.load(Acquire) == 2 * i + 1, None));
+                turn.store(2 * i + 2, Release);
+                b.notify_one();
+            }
+        });
+        for i in 0..rounds {
+            turn.store(2 * i + 1, Release);
+            a.notify_one();
+            assert!(b.spin_then_wait_until(|| turn.load(Acquire) == 2 * i + 2, None));
+        }
+    });
+    assert_eq!(turn.load(Relaxed), 2 * rounds);
+}
+
+#[test]
+fn spin_then_wait_times_out_never_early() {
+    let n = Notifier::new();
+    let timeout = Duration::from_millis(10);
+    let start = Instant::now();
+    let mut checks = 0;
+    assert!(!n.spin_then_wait_until(
+        || {
+            checks += 1;
+            false
+        },
+        Some(timeout)
+    ));
+    assert!(start.elapsed() >= timeout);
+    assert!(
+        checks > 1,
+        "the condition was checked while spinning and after parking"
+    );
+}
