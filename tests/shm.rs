@@ -323,6 +323,25 @@ fn counter_across_threads() {
 }
 
 #[test]
+fn counter_methods_match_the_in_process_counter() {
+    let path = TempRegion::new("counter-methods");
+    let shared = Counter::create(&path.0).unwrap();
+    let local = handoff::counter::Counter::new(0);
+    // The same calls give the same results, wrapping included.
+    assert_eq!(shared.fetch_add(5), local.fetch_add(5));
+    shared.increment();
+    local.increment();
+    shared.sub(10);
+    local.sub(10);
+    assert_eq!(shared.fetch_sub(1), local.fetch_sub(1));
+    shared.add(2);
+    local.add(2);
+    assert_eq!(shared.get(), local.get());
+    assert_eq!(shared.get(), 0u64.wrapping_sub(3));
+    assert_eq!(format!("{shared:?}"), format!("{local:?}"));
+}
+
+#[test]
 fn removed_region_stays_usable() {
     let path = TempRegion::new("removed");
     let ring = Spsc::<u8>::create(&path.0, 2, 0).unwrap();

@@ -68,7 +68,8 @@ impl Kind {
 pub(crate) struct Fingerprint {
     /// What the region holds.
     pub(crate) kind: Kind,
-    /// `size_of` the element (0 for a counter).
+    /// `size_of` the element: 8 for a counter (its one `u64`), 1 for a pool
+    /// (its buffers are bytes).
     pub(crate) elem_size: u64,
     /// `align_of` the element.
     pub(crate) elem_align: u64,
