@@ -69,7 +69,7 @@ mod demo {
         }
     }
 
-    /// The receiving side of the transfer benchmark: accept, touch, free, ack.
+    /// The receiving side of the transfer benchmark: redeem, touch, return, ack.
     fn transfer_receiver(base: &Path) {
         let pool = Pool::open(with_suffix(base, ".pool")).unwrap();
         let mut rx = Spsc::<Descriptor>::open(with_suffix(base, ".data"), 1)
@@ -81,7 +81,7 @@ mod demo {
             .producer()
             .unwrap();
         while let Ok(d) = rx.pop() {
-            let got = pool.accept(d).unwrap();
+            let got = pool.redeem(d).unwrap();
             let mut first = [0u8; 1];
             got.read_at(0, &mut first);
             drop(got);
@@ -206,13 +206,13 @@ mod demo {
             let (mut tx, mut ack_rx) = (data.producer().unwrap(), ack.consumer().unwrap());
             let mut child = spawn_child("transfer", &base);
 
-            // One round trip: allocate, write a byte, send the descriptor, the
-            // child accepts, reads, frees and acknowledges.
+            // One round trip: loan, write a byte, give up the descriptor, the
+            // child redeems, reads, returns the buffer and acknowledges.
             group.bench_function(format!("handoff_shm/{label}"), |b| {
                 b.iter(|| {
-                    let mut buf = pool.alloc(None).unwrap();
+                    let mut buf = pool.loan();
                     buf.write_at(0, &[7]);
-                    tx.push(buf.send()).unwrap();
+                    tx.push(buf.into_descriptor()).unwrap();
                     black_box(ack_rx.pop().unwrap())
                 })
             });

@@ -77,13 +77,13 @@ mod demo {
         }
         results.push(hash).unwrap();
 
-        // The buffers: checksum each, then free it. The bytes are copied out
+        // The buffers: checksum each, then return it to the pool. The bytes are copied out
         // in chunks: a slice over the mapping would be a `&[u8]` to memory
         // the parent (or any process that maps the region) can still write.
         let mut buffers_hash = SEED;
         let mut chunk = vec![0u8; 64 << 10];
         while let Ok(d) = inbox.pop() {
-            let got = pool.accept(d).unwrap();
+            let got = pool.redeem(d).unwrap();
             for offset in (0..got.len()).step_by(chunk.len()) {
                 let n = chunk.len().min(got.len() - offset);
                 got.read_at(offset, &mut chunk[..n]);
@@ -95,9 +95,9 @@ mod demo {
         results.push(buffers_hash).unwrap();
 
         // One buffer back the other way.
-        let mut reply = pool.alloc(None).unwrap();
+        let mut reply = pool.loan();
         reply.write_at(0, &hash.to_le_bytes());
-        outbox.push(reply.send()).unwrap();
+        outbox.push(reply.into_descriptor()).unwrap();
     }
 
     pub fn main() {
@@ -148,13 +148,13 @@ mod demo {
         let start = Instant::now();
         let mut buffers_hash = SEED;
         for n in 0..BUFFERS {
-            let mut buf = pool.alloc(None).unwrap();
+            let mut buf = pool.loan();
             let bytes: Vec<u8> = (0..BUFFER_SIZE).map(|i| pattern(n, i)).collect();
             buffers_hash = bytes
                 .iter()
                 .fold(buffers_hash, |h, &b| mix(h, u64::from(b)));
             buf.write_at(0, &bytes);
-            outbox.push(buf.send()).unwrap();
+            outbox.push(buf.into_descriptor()).unwrap();
         }
         drop(outbox);
         let child_buffers_hash = rx.pop().unwrap();
@@ -166,7 +166,7 @@ mod demo {
         println!("buffers checksum: parent {buffers_hash:016x}, child {child_buffers_hash:016x}");
 
         // The buffer the child sent back carries its values checksum.
-        let reply = pool.accept(inbox.pop().unwrap()).unwrap();
+        let reply = pool.redeem(inbox.pop().unwrap()).unwrap();
         let mut word = [0; 8];
         reply.read_at(0, &mut word);
         drop(reply);

@@ -211,6 +211,43 @@ fn closed() {
 }
 
 #[test]
+fn len_empty_full() {
+    let path = TempRegion::new("len");
+    let ring = Spsc::<u32>::create(&path.0, 3, 0).unwrap();
+    let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    assert!(tx.is_empty() && rx.is_empty());
+    assert_eq!((tx.len(), rx.len()), (0, 0));
+    for i in 0..3 {
+        assert!(!tx.is_full());
+        tx.try_push(i).unwrap();
+        assert_eq!((tx.len(), rx.len()), (i as usize + 1, i as usize + 1));
+    }
+    assert!(tx.is_full() && rx.is_full());
+    rx.try_pop().unwrap();
+    assert_eq!((tx.len(), rx.len()), (2, 2));
+    assert!(!tx.is_full() && !rx.is_empty());
+}
+
+#[test]
+fn is_closed() {
+    let path = TempRegion::new("is-closed");
+    let ring = Spsc::<u32>::create(&path.0, 2, 0).unwrap();
+    let (mut tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    assert!(!tx.is_closed() && !rx.is_closed());
+    tx.push(1).unwrap();
+    drop(tx);
+    // Closed with an element still to pop.
+    assert!(rx.is_closed());
+    assert_eq!(rx.len(), 1);
+
+    let path = TempRegion::new("is-closed2");
+    let ring = Spsc::<u32>::create(&path.0, 2, 0).unwrap();
+    let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    drop(rx);
+    assert!(tx.is_closed());
+}
+
+#[test]
 fn blocked_pop_wakes_on_close() {
     let path = TempRegion::new("wake-close");
     let ring = Spsc::<u64>::create(&path.0, 2, 0).unwrap();
@@ -230,11 +267,11 @@ fn timeouts_are_never_early() {
     let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
     let timeout = Duration::from_millis(15);
     let start = Instant::now();
-    assert_eq!(rx.pop_timeout(Some(timeout)), Err(PopError::Empty));
+    assert_eq!(rx.pop_timeout(timeout), Err(PopError::Empty));
     assert!(start.elapsed() >= timeout);
     tx.push(1).unwrap();
     let start = Instant::now();
-    assert_eq!(tx.push_timeout(2, Some(timeout)), Err(PushError::Full(2)));
+    assert_eq!(tx.push_timeout(2, timeout), Err(PushError::Full(2)));
     assert!(start.elapsed() >= timeout);
 }
 
@@ -283,6 +320,25 @@ fn counter_across_threads() {
     let timeout = Duration::from_millis(5);
     assert_eq!(counter.wait_at_least(4 * n + 1, Some(timeout)), Err(4 * n));
     assert!(start.elapsed() >= timeout);
+}
+
+#[test]
+fn counter_methods_match_the_in_process_counter() {
+    let path = TempRegion::new("counter-methods");
+    let shared = Counter::create(&path.0).unwrap();
+    let local = handoff::counter::Counter::new(0);
+    // The same calls give the same results, wrapping included.
+    assert_eq!(shared.fetch_add(5), local.fetch_add(5));
+    shared.increment();
+    local.increment();
+    shared.sub(10);
+    local.sub(10);
+    assert_eq!(shared.fetch_sub(1), local.fetch_sub(1));
+    shared.add(2);
+    local.add(2);
+    assert_eq!(shared.get(), local.get());
+    assert_eq!(shared.get(), 0u64.wrapping_sub(3));
+    assert_eq!(format!("{shared:?}"), format!("{local:?}"));
 }
 
 #[test]
@@ -385,6 +441,43 @@ mod mpmc_ring {
     }
 
     #[test]
+    fn len_empty_full() {
+        let path = TempRegion::new("mpmc-len");
+        let ring = Mpmc::<u32>::create(&path.0, 3, 0).unwrap();
+        let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+        assert_eq!(tx.capacity(), 3);
+        assert_eq!(rx.capacity(), 3);
+        assert!(tx.is_empty() && rx.is_empty());
+        for i in 0..3 {
+            assert!(!rx.is_full());
+            tx.try_push(i).unwrap();
+            assert_eq!((tx.len(), rx.len()), (i as usize + 1, i as usize + 1));
+        }
+        assert!(tx.is_full() && rx.is_full());
+        rx.try_pop().unwrap();
+        assert_eq!((tx.len(), rx.len()), (2, 2));
+    }
+
+    #[test]
+    fn is_closed() {
+        let path = TempRegion::new("mpmc-is-closed");
+        let ring = Mpmc::<u32>::create(&path.0, 2, 0).unwrap();
+        let (tx1, tx2, rx) = (
+            ring.producer().unwrap(),
+            ring.producer().unwrap(),
+            ring.consumer().unwrap(),
+        );
+        assert!(!tx1.is_closed() && !rx.is_closed());
+        drop(tx1);
+        assert!(!rx.is_closed(), "one producer is left");
+        drop(tx2);
+        assert!(rx.is_closed());
+        let tx = ring.producer().unwrap();
+        drop(rx);
+        assert!(tx.is_closed());
+    }
+
+    #[test]
     fn roles_run_out() {
         let path = TempRegion::new("mpmc-roles");
         let ring = Mpmc::<u8>::create(&path.0, 1, 0).unwrap();
@@ -433,18 +526,19 @@ mod mpmc_ring {
 mod transfer_pool {
     use super::*;
     use handoff::shm::pool::{Descriptor, Pool};
+    use handoff::transfer::LoanError;
 
     #[test]
     fn smoke() {
         let path = TempRegion::new("pool-smoke");
         let pool = Pool::create(&path.0, 2, 1000).unwrap();
-        assert_eq!((pool.count(), pool.buffer_size()), (2, 1000));
-        let mut buf = pool.try_alloc().unwrap();
+        assert_eq!((pool.capacity(), pool.buf_len()), (2, 1000));
+        let mut buf = pool.try_loan().unwrap();
         assert_eq!(buf.len(), 1000);
         buf.write_at(990, b"0123456789");
-        let d = buf.send();
+        let d = buf.into_descriptor();
         let other = Pool::open(&path.0).unwrap();
-        let got = other.accept(d).unwrap();
+        let got = other.redeem(d).unwrap();
         let mut out = [0; 10];
         got.read_at(990, &mut out);
         assert_eq!(&out, b"0123456789");
@@ -467,13 +561,20 @@ mod transfer_pool {
     fn capacity() {
         let path = TempRegion::new("pool-capacity");
         let pool = Pool::create(&path.0, 3, 8).unwrap();
-        let held: Vec<_> = std::iter::from_fn(|| pool.try_alloc()).take(10).collect();
+        let held: Vec<_> = std::iter::from_fn(|| pool.try_loan().ok())
+            .take(10)
+            .collect();
         assert_eq!(held.len(), 3);
         let start = Instant::now();
-        assert!(pool.alloc(Some(Duration::from_millis(5))).is_none());
+        assert_eq!(
+            pool.loan_timeout(Duration::from_millis(5)).unwrap_err(),
+            LoanError::Empty
+        );
         assert!(start.elapsed() >= Duration::from_millis(5));
         drop(held);
-        let again: Vec<_> = std::iter::from_fn(|| pool.try_alloc()).take(10).collect();
+        let again: Vec<_> = std::iter::from_fn(|| pool.try_loan().ok())
+            .take(10)
+            .collect();
         assert_eq!(again.len(), 3);
     }
 
@@ -481,19 +582,19 @@ mod transfer_pool {
     fn stale_and_duplicate_descriptors() {
         let path = TempRegion::new("pool-stale");
         let pool = Pool::create(&path.0, 1, 8).unwrap();
-        let d = pool.try_alloc().unwrap().send();
-        // Not allocatable while sent.
-        assert!(pool.try_alloc().is_none());
-        let got = pool.accept(d).unwrap();
-        assert_eq!(pool.accept(d).unwrap_err(), ShmError::Stale, "duplicate");
+        let d = pool.try_loan().unwrap().into_descriptor();
+        // Not loaned while given up for its descriptor.
+        assert_eq!(pool.try_loan().unwrap_err(), LoanError::Empty);
+        let got = pool.redeem(d).unwrap();
+        assert_eq!(pool.redeem(d).unwrap_err(), ShmError::Stale, "duplicate");
         drop(got);
-        assert_eq!(pool.accept(d).unwrap_err(), ShmError::Stale, "freed");
+        assert_eq!(pool.redeem(d).unwrap_err(), ShmError::Stale, "freed");
         // The buffer is reused under a new generation; the old one stays stale.
-        let d2 = pool.try_alloc().unwrap().send();
+        let d2 = pool.try_loan().unwrap().into_descriptor();
         assert_eq!(d2.index, d.index);
         assert_ne!(d2.generation, d.generation);
         assert_eq!(
-            pool.accept(d).unwrap_err(),
+            pool.redeem(d).unwrap_err(),
             ShmError::Stale,
             "old generation"
         );
@@ -501,31 +602,31 @@ mod transfer_pool {
             index: 7,
             generation: 0,
         };
-        assert_eq!(pool.accept(made_up).unwrap_err(), ShmError::Stale);
-        assert!(pool.accept(d2).is_ok());
+        assert_eq!(pool.redeem(made_up).unwrap_err(), ShmError::Stale);
+        assert!(pool.redeem(d2).is_ok());
     }
 
     #[test]
     fn drops() {
-        // An unsent buffer and an accepted one both go back to the pool.
+        // A buffer never given up and a redeemed one both go back to the pool.
         let path = TempRegion::new("pool-drops");
         let pool = Pool::create(&path.0, 1, 8).unwrap();
-        drop(pool.try_alloc().unwrap());
-        let d = pool.try_alloc().unwrap().send();
-        drop(pool.accept(d).unwrap());
-        assert!(pool.try_alloc().is_some());
+        drop(pool.try_loan().unwrap());
+        let d = pool.try_loan().unwrap().into_descriptor();
+        drop(pool.redeem(d).unwrap());
+        assert!(pool.try_loan().is_ok());
     }
 
     #[test]
-    fn blocked_alloc_wakes_when_freed() {
+    fn blocked_loan_wakes_when_returned() {
         let path = TempRegion::new("pool-wake");
         let pool = Pool::create(&path.0, 1, 8).unwrap();
-        let held = pool.try_alloc().unwrap();
+        let held = pool.try_loan().unwrap();
         std::thread::scope(|s| {
-            let waiter = s.spawn(|| pool.alloc(None).is_some());
+            let waiter = s.spawn(|| pool.loan().len());
             std::thread::sleep(Duration::from_millis(if cfg!(miri) { 1 } else { 10 }));
             drop(held);
-            assert!(waiter.join().unwrap());
+            assert_eq!(waiter.join().unwrap(), 8);
         });
     }
 }

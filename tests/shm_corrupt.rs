@@ -41,7 +41,7 @@ const CAPACITY_FIELD: usize = 6;
 /// Start of the role table and the end of the control lines.
 const ROLES: u64 = 256;
 const CONTROL_END: u64 = 1024;
-const SHORT: Option<Duration> = Some(Duration::from_millis(1));
+const SHORT: Duration = Duration::from_millis(1);
 
 struct TempPath(PathBuf);
 
@@ -146,7 +146,7 @@ fn scribble_case(kind: u8, offset: u64, bytes: Vec<u8>) {
         }
         _ => {
             let pool = Pool::create(&path.0, 3, 100).unwrap();
-            let sent = pool.try_alloc().unwrap().send();
+            let sent = pool.try_loan().unwrap().into_descriptor();
             write_bytes(&path.0, offset, &bytes);
             exercise_pool(&pool, sent);
             if let Ok(again) = Pool::open(&path.0) {
@@ -157,27 +157,29 @@ fn scribble_case(kind: u8, offset: u64, bytes: Vec<u8>) {
 }
 
 fn exercise_pool(pool: &Pool, sent: Descriptor) {
-    let _ = pool.accept(sent);
-    let held: Vec<_> = std::iter::from_fn(|| pool.try_alloc()).take(4).collect();
+    let _ = pool.redeem(sent);
+    let held: Vec<_> = std::iter::from_fn(|| pool.try_loan().ok())
+        .take(4)
+        .collect();
     for mut b in held {
         b.write_at(0, &vec![1; b.len()]);
-        let d = b.send();
-        if let Ok(r) = pool.accept(d) {
+        let d = b.into_descriptor();
+        if let Ok(r) = pool.redeem(d) {
             let mut out = vec![0; r.len()];
             r.read_at(0, &mut out);
         }
     }
-    let _ = pool.alloc(SHORT);
+    let _ = pool.loan_timeout(SHORT);
 }
 
-/// Writes random 64-bit words over the data area's sequence or state words.
+/// Writes random 64-bit words over the data area's stamps or state words.
 fn data_words_case(mpmc: bool, words: Vec<(u8, u64)>) {
     let path = TempPath::new("words");
     if mpmc {
         let ring = Mpmc::<u64>::create(&path.0, 4, 0).unwrap();
         let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
         for (slot, w) in words {
-            // Slot i's sequence word: 16-byte slots from the data area.
+            // Slot i's stamp: 16-byte slots from the data area.
             write_bytes(
                 &path.0,
                 CONTROL_END + 16 * u64::from(slot % 4),
@@ -202,7 +204,7 @@ fn data_words_case(mpmc: bool, words: Vec<(u8, u64)>) {
                 index: u32::from(slot),
                 generation: (w >> 32) as u32,
             };
-            assert!(matches!(pool.accept(d), Ok(_) | Err(ShmError::Stale)));
+            assert!(matches!(pool.redeem(d), Ok(_) | Err(ShmError::Stale)));
         }
         exercise_pool(&pool, Descriptor::default());
     }

@@ -20,7 +20,7 @@ const CHILD_PATH: &str = "HANDOFF_SHM_CHILD_PATH";
 /// Set in a child: which part it plays.
 const CHILD_ROLE: &str = "HANDOFF_SHM_CHILD_ROLE";
 /// A generous cap on every blocking call, so a bug fails instead of hanging.
-const PATIENCE: Option<Duration> = Some(Duration::from_secs(30));
+const PATIENCE: Duration = Duration::from_secs(30);
 
 /// In a child started by [`spawn`] for `test`: its path and role.
 fn child_args() -> Option<(PathBuf, String)> {
@@ -167,7 +167,7 @@ fn counter_incremented_by_four_processes() {
         .map(|_| spawn("counter_incremented_by_four_processes", &paths.0, "adder"))
         .collect();
     // Parked on the shared notifier until the last add lands.
-    assert_eq!(counter.wait_at_least(4 * N, PATIENCE), Ok(4 * N));
+    assert_eq!(counter.wait_at_least(4 * N, Some(PATIENCE)), Ok(4 * N));
     children.into_iter().for_each(assert_success);
     assert_eq!(counter.get(), 4 * N);
 }
@@ -328,7 +328,7 @@ fn transfer_buffers_both_ways() {
     const BUF: usize = 1 << 20;
     const ROUNDS: u64 = 8;
     if let Some((path, _)) = child_args() {
-        // Child: accept each buffer, check it, answer with a buffer of its
+        // Child: redeem each buffer, check it, answer with a buffer of its
         // own holding the checksum pattern shifted by one.
         let paths = Paths(path);
         let pool = Pool::open(paths.with(".pool")).unwrap();
@@ -341,18 +341,18 @@ fn transfer_buffers_both_ways() {
             .producer()
             .unwrap();
         while let Ok(d) = rx.pop_timeout(PATIENCE) {
-            let got = pool.accept(d).unwrap();
+            let got = pool.redeem(d).unwrap();
             let mut bytes = vec![0u8; BUF];
             got.read_at(0, &mut bytes);
             let round = u64::from(bytes[0]);
             assert!(bytes.iter().all(|&b| b == bytes[0]));
-            // A second accept of the same descriptor is refused.
-            assert_eq!(pool.accept(d).unwrap_err(), ShmError::Stale);
+            // A second redeem of the same descriptor is refused.
+            assert_eq!(pool.redeem(d).unwrap_err(), ShmError::Stale);
             drop(got);
 
-            let mut reply = pool.alloc(PATIENCE).unwrap();
+            let mut reply = pool.loan_timeout(PATIENCE).unwrap();
             reply.write_at(0, &vec![(round + 1) as u8; BUF]);
-            tx.push(reply.send()).unwrap();
+            tx.push(reply.into_descriptor()).unwrap();
         }
         std::mem::forget(paths);
         return;
@@ -365,11 +365,11 @@ fn transfer_buffers_both_ways() {
     let (mut tx, mut rx) = (a.producer().unwrap(), b.consumer().unwrap());
     let child = spawn("transfer_buffers_both_ways", &paths.0, "echo");
     for round in 0..ROUNDS {
-        let mut buf = pool.alloc(PATIENCE).unwrap();
+        let mut buf = pool.loan_timeout(PATIENCE).unwrap();
         buf.write_at(0, &vec![round as u8; BUF]);
-        tx.push(buf.send()).unwrap();
+        tx.push(buf.into_descriptor()).unwrap();
 
-        let reply = pool.accept(rx.pop_timeout(PATIENCE).unwrap()).unwrap();
+        let reply = pool.redeem(rx.pop_timeout(PATIENCE).unwrap()).unwrap();
         let mut bytes = vec![0u8; BUF];
         reply.read_at(0, &mut bytes);
         assert!(bytes.iter().all(|&b| b == round as u8 + 1));

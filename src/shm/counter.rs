@@ -1,12 +1,24 @@
 //! A 64-bit counter in a shared region, with a wait for a target value.
 //!
-//! The value is a bare `AtomicU64` on its own control line and a
-//! process-shared [`Notifier`] on another. Every bit pattern is a valid count,
-//! so there is nothing for a peer to corrupt beyond the number itself.
+//! The count is a [`handoff::counter::Counter`](crate::counter::Counter) placed
+//! in the region, on its own control line, and a process-shared [`Notifier`]
+//! sits on another. That type is `#[repr(C)]`, made only of an `AtomicU64`
+//! (and padding, never read), and valid for every bit pattern, so there is
+//! nothing for a peer to corrupt beyond the number itself; the region reaches
+//! it only through the region's checked accessor for atomics.
 //!
-//! This is the region-resident twin of `handoff::counter::Counter`; once that
-//! type lands it should be placed here instead of the bare word, as long as it
-//! stays `#[repr(C)]` and valid for every bit pattern.
+//! The methods are the in-process counter's (`add`, `sub`, `increment`,
+//! `fetch_add`, `fetch_sub`, `get`), plus a notify after every change, so
+//! that [`Counter::wait_at_least`] can park. Unlike the in-process counter,
+//! whose operations are `Relaxed`, this one also orders memory: a change is
+//! preceded by a `Release` fence and a read followed by an `Acquire` fence,
+//! so what a process wrote before changing the count is visible to a process
+//! that read the changed count (through `get`, `fetch_*` or `wait_at_least`).
+//!
+//! | control line | what |
+//! |--------------|------|
+//! | 0 (`VALUE`)  | the count: any value is a valid state |
+//! | 2 (`CHANGED`) | the notifier that waiters for a target park on |
 
 use core::fmt;
 use core::time::Duration;
@@ -16,15 +28,22 @@ use super::layout::{line, Fingerprint, Kind};
 use super::park::Blocked;
 use super::region::Region;
 use super::ShmError;
+use crate::counter::Counter as InProcess;
 use crate::notify::Notifier;
-use crate::sync::atomic::AtomicU64;
-use crate::sync::atomic::Ordering::{AcqRel, Acquire};
+use crate::sync::atomic::fence;
+use crate::sync::atomic::Ordering::{Acquire, Release};
 use crate::wait::Scope;
 
-/// Control line of the value.
+/// Control line of the count.
 const VALUE: u64 = line(0);
 /// Notifier that waiters for a target park on.
 const CHANGED: u64 = line(2);
+
+// The in-process counter fits in the control lines before the notifier's,
+// at an offset aligned for it, on every target (128 bytes on x86-64 and
+// aarch64, up to 256 elsewhere).
+const _: () = assert!(core::mem::size_of::<InProcess>() as u64 <= CHANGED - VALUE);
+const _: () = assert!(VALUE % core::mem::align_of::<InProcess>() as u64 == 0);
 
 /// A counter shared by every process that maps its region.
 ///
@@ -38,7 +57,7 @@ const CHANGED: u64 = line(2);
 /// let a = Counter::create(&path).unwrap();
 /// let b = Counter::open(&path).unwrap(); // in another process, typically
 /// a.add(3);
-/// assert_eq!(b.add(1), 3);
+/// assert_eq!(b.fetch_add(1), 3);
 /// assert_eq!(a.wait_at_least(4, None), Ok(4));
 /// handoff::shm::remove(&path).unwrap();
 /// # }
@@ -49,7 +68,7 @@ pub struct Counter {
 }
 
 impl Counter {
-    /// The header's element fields for a counter.
+    /// The header's element fields for a counter: one `u64`.
     const PRINT: Fingerprint = Fingerprint {
         kind: Kind::Counter,
         elem_size: 8,
@@ -65,6 +84,7 @@ impl Counter {
     ///
     /// [`ShmError::Io`] when the file exists or cannot be created and mapped.
     pub fn create(path: impl AsRef<Path>) -> Result<Self, ShmError> {
+        // A zero-filled control line is a counter at 0.
         let region = Region::create(path.as_ref(), Self::PRINT, |_| {})?;
         Ok(Counter { region })
     }
@@ -79,29 +99,86 @@ impl Counter {
         Ok(Counter { region })
     }
 
-    fn value(&self) -> &AtomicU64 {
+    /// The in-process counter in the region.
+    #[inline]
+    fn count(&self) -> &InProcess {
         self.region.atomic(VALUE)
     }
 
+    #[inline]
     fn changed(&self) -> &Notifier {
         self.region.atomic(CHANGED)
     }
 
-    /// Adds `n` (wrapping) and returns the previous value; wakes processes
-    /// waiting for a target.
-    pub fn add(&self, n: u64) -> u64 {
-        // AcqRel: Release pairs with the Acquire loads of waiters, so what
-        // this process wrote before counting is visible to them; Acquire lets
-        // this process see what earlier adders published.
-        let previous = self.value().fetch_add(n, AcqRel);
+    /// Orders what this process wrote before a change of the count before
+    /// the change.
+    #[inline]
+    fn before_change() {
+        // Release: with the Relaxed read-modify-write after it, pairs with
+        // the Acquire fence in `after_read` of a process that reads this
+        // change (or a later one: every change is a read-modify-write, so
+        // the release sequence goes on).
+        fence(Release);
+    }
+
+    /// Makes what the writer of the value just read wrote before it visible.
+    #[inline]
+    fn after_read() {
+        // Acquire: pairs with the Release fence in `before_change`.
+        fence(Acquire);
+    }
+
+    /// Wakes the processes waiting for a target: any change may reach one
+    /// (a subtraction too, by wrapping).
+    #[inline]
+    fn notify(&self) {
         self.changed().notify_in(Scope::Shared, u32::MAX);
+    }
+
+    /// Adds `n`, wrapping on overflow.
+    pub fn add(&self, n: u64) {
+        Self::before_change();
+        self.count().add(n);
+        self.notify();
+    }
+
+    /// Subtracts `n`, wrapping below zero.
+    pub fn sub(&self, n: u64) {
+        Self::before_change();
+        self.count().sub(n);
+        self.notify();
+    }
+
+    /// Adds 1, wrapping on overflow.
+    pub fn increment(&self) {
+        self.add(1);
+    }
+
+    /// Adds `n`, wrapping on overflow, and returns the value before the add
+    /// (JavaScript's `Atomics.add`).
+    pub fn fetch_add(&self, n: u64) -> u64 {
+        Self::before_change();
+        let previous = self.count().fetch_add(n);
+        Self::after_read();
+        self.notify();
         previous
     }
 
-    /// The current value.
+    /// Subtracts `n`, wrapping below zero, and returns the value before
+    /// (JavaScript's `Atomics.sub`).
+    pub fn fetch_sub(&self, n: u64) -> u64 {
+        Self::before_change();
+        let previous = self.count().fetch_sub(n);
+        Self::after_read();
+        self.notify();
+        previous
+    }
+
+    /// The current count.
     pub fn get(&self) -> u64 {
-        // Acquire pairs with the AcqRel `fetch_add` in `add`.
-        self.value().load(Acquire)
+        let now = self.count().get();
+        Self::after_read();
+        now
     }
 
     /// Blocks until the value is at least `target`, for at most `timeout`.
@@ -127,8 +204,7 @@ impl Counter {
 
 impl fmt::Debug for Counter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Counter")
-            .field("value", &self.get())
-            .finish()
+        // One load of the count, never a wait.
+        f.debug_tuple("Counter").field(&self.count().get()).finish()
     }
 }

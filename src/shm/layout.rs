@@ -68,7 +68,8 @@ impl Kind {
 pub(crate) struct Fingerprint {
     /// What the region holds.
     pub(crate) kind: Kind,
-    /// `size_of` the element (0 for a counter).
+    /// `size_of` the element: 8 for a counter (its one `u64`), 1 for a pool
+    /// (its buffers are bytes).
     pub(crate) elem_size: u64,
     /// `align_of` the element.
     pub(crate) elem_align: u64,
@@ -91,7 +92,7 @@ pub(crate) struct Layout {
     pub(crate) stride: u64,
     /// Slots in the data area: a power of two for SPSC, `capacity` otherwise.
     pub(crate) slots: u64,
-    /// Offset of an element inside its slot (MPMC: after the sequence word).
+    /// Offset of an element inside its slot (MPMC: after the stamp).
     pub(crate) elem_off: u64,
     /// Offset of the first pool buffer (after the buffer state words).
     pub(crate) buffers_off: u64,
@@ -174,7 +175,7 @@ impl Layout {
         slots.checked_mul(self.stride).ok_or(ShmError::TooLarge)
     }
 
-    /// MPMC: each slot is a 64-bit sequence word followed by the element.
+    /// MPMC: each slot is a 64-bit stamp followed by the element.
     fn mpmc(&mut self) -> Result<u64, ShmError> {
         let align = self.print.elem_align.max(8);
         self.elem_off = round_up(8, align).ok_or(ShmError::TooLarge)?;
@@ -258,7 +259,7 @@ mod tests {
     }
 
     #[test]
-    fn mpmc_slot_holds_sequence_then_element() {
+    fn mpmc_slot_holds_stamp_then_element() {
         let l = Layout::compute(print(Kind::Mpmc, 1, 1, 3, 0)).unwrap();
         assert_eq!((l.elem_off, l.stride), (8, 16));
         let l = Layout::compute(print(Kind::Mpmc, 32, 32, 3, 0)).unwrap();

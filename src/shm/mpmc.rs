@@ -2,23 +2,24 @@
 //!
 //! The algorithm is Dmitry Vyukov's bounded MPMC queue
 //! (<https://www.1024cores.net/home/lock-free-algorithms/queues/bounded-mpmc-queue>):
-//! each slot carries a sequence word that says whose turn it is, and the two
-//! 64-bit positions are claimed with a compare-and-swap. Positions map to
-//! slots by `position % capacity` (the capacity is exact, not rounded).
+//! each slot carries a *stamp*, a sequence word that says whose turn it is
+//! (the word [`crate::mpmc`] uses too), and the two 64-bit positions are
+//! claimed with a compare-and-swap. Positions map to slots by
+//! `position % capacity` (the capacity is exact, not rounded).
 //!
 //! # Words
 //!
-//! | word         | line | meaning                                              |
-//! |--------------|------|------------------------------------------------------|
-//! | `head`       | 0    | next position to pop                                 |
-//! | `tail`       | 1    | next position to push                                |
-//! | `seq` (slot) | data | `== p`: free for the push of position `p`; `== p + 1`: holds the element of `p`; `p + capacity` after its pop |
+//! | word           | line | meaning                                              |
+//! |----------------|------|------------------------------------------------------|
+//! | `head`         | 0    | next position to pop                                 |
+//! | `tail`         | 1    | next position to push                                |
+//! | `stamp` (slot) | data | `== p`: free for the push of position `p`; `== p + 1`: holds the element of `p`; `p + capacity` after its pop |
 //!
 //! # Trust
 //!
 //! A position read from the region only picks a slot through `% capacity` with
 //! the private capacity, so every access stays inside the slot array.
-//! Sequence words written by a confused peer can make a push or pop give up
+//! Stamps written by a confused peer can make a push or pop give up
 //! (`Full`/`Empty`) or return a wrong element, never an out-of-bounds access.
 //! Each `try_` call gives up after [`MAX_RETRIES`] lost races, so even a
 //! peer that keeps moving the positions cannot trap it.
@@ -29,7 +30,7 @@
 //! # Limits: death in the middle of an operation
 //!
 //! A push owns its slot from winning the `tail` exchange until it stores the
-//! slot's sequence word; a pop from winning `head` until it stores it back.
+//! slot's stamp; a pop from winning `head` until it stores it back.
 //! A process killed between the two leaves a hole the ring cannot pass,
 //! because nobody else may write that slot:
 //!
@@ -81,6 +82,8 @@ const NOT_EMPTY: u64 = line(2);
 const NOT_FULL: u64 = line(3);
 /// Lost races after which a `try_` call reports `Full` or `Empty`.
 pub const MAX_RETRIES: u32 = 1 << 12;
+/// Rereads of a moving tail after which `len` settles for the last pair.
+const LEN_TRIES: u32 = 8;
 
 /// An MPMC ring in a shared region: the handle from which a process claims
 /// producers and consumers.
@@ -130,7 +133,7 @@ impl<T: Pod> Mpmc<T> {
             // READY store publishes these.
             let l = *r.layout();
             for i in 0..l.slots {
-                seq_at(r, i).store(i, Relaxed);
+                stamp_at(r, i).store(i, Relaxed);
             }
         })?;
         Ok(Self::wrap(region))
@@ -197,8 +200,8 @@ impl<T> fmt::Debug for Mpmc<T> {
     }
 }
 
-/// The sequence word of slot `i` (`i < slots`).
-fn seq_at(region: &Region, i: u64) -> &AtomicU64 {
+/// The stamp of slot `i` (`i < slots`).
+fn stamp_at(region: &Region, i: u64) -> &AtomicU64 {
     let l = region.layout();
     region.atomic(l.data_off + i * l.stride)
 }
@@ -223,7 +226,7 @@ impl<T> Core<T> {
         }
     }
 
-    /// The sequence word and element of `position`'s slot: the one place a
+    /// The stamp and element of `position`'s slot: the one place a
     /// position becomes an address.
     #[inline]
     fn slot(&self, position: u64) -> (&AtomicU64, *mut T) {
@@ -252,9 +255,37 @@ impl<T> Core<T> {
         }
     }
 
+    /// How many elements the ring holds, from the two positions: a snapshot,
+    /// counting slots claimed but not yet written or read.
+    ///
+    /// The positions are read from the region and trusted for nothing: the
+    /// result is always in `0..=capacity`.
+    fn len(&self) -> usize {
+        // Relaxed: a snapshot; nothing is read on its strength. Reading the
+        // tail twice makes the pair consistent with some moment; a peer that
+        // keeps moving it gets a bounded number of tries.
+        let mut tail = self.word(TAIL).load(Relaxed);
+        let mut head = self.word(HEAD).load(Relaxed);
+        for _ in 0..LEN_TRIES {
+            let again = self.word(TAIL).load(Relaxed);
+            if again == tail {
+                break;
+            }
+            tail = again;
+            head = self.word(HEAD).load(Relaxed);
+        }
+        // A head past the tail (impossible, or a peer's nonsense) reads as 0.
+        let len = tail.wrapping_sub(head);
+        if (len as i64) < 0 {
+            0
+        } else {
+            len.min(self.capacity) as usize
+        }
+    }
+
     /// Whether the slot of the position at `index` shows `turn(position)`.
     fn turn_is(&self, index: u64, turn: impl Fn(u64) -> u64) -> bool {
-        // Relaxed position, Acquire sequence: as in the `try_` calls.
+        // Relaxed position, Acquire stamp: as in the `try_` calls.
         let position = self.word(index).load(Relaxed);
         self.slot(position).0.load(Acquire) == turn(position)
     }
@@ -283,10 +314,10 @@ impl<T: Pod> Producer<T> {
         let tail = self.core.word(TAIL);
         let mut position = tail.load(Relaxed);
         for _ in 0..MAX_RETRIES {
-            // Acquire pairs with the Release sequence store of the pop that
+            // Acquire pairs with the Release stamp store of the pop that
             // freed the slot: its read of the old element is done.
-            let (seq, element) = self.core.slot(position);
-            let lag = seq.load(Acquire).wrapping_sub(position) as i64;
+            let (stamp, element) = self.core.slot(position);
+            let lag = stamp.load(Acquire).wrapping_sub(position) as i64;
             if lag < 0 {
                 return Err(self.full_or_closed(value));
             }
@@ -295,14 +326,14 @@ impl<T: Pod> Producer<T> {
                 position = tail.load(Relaxed);
                 continue;
             }
-            // Relaxed: the sequence word, not the position, publishes.
+            // Relaxed: the stamp, not the position, publishes.
             match tail.compare_exchange_weak(position, position.wrapping_add(1), Relaxed, Relaxed) {
                 Ok(_) => {
                     // SAFETY: `element` is inside the slot array (see
                     // `Core::slot`) and ours until the store below.
                     unsafe { core::ptr::write_volatile(element, value) };
-                    // Release pairs with the Acquire sequence load of pops.
-                    seq.store(position.wrapping_add(1), Release);
+                    // Release pairs with the Acquire stamp load of pops.
+                    stamp.store(position.wrapping_add(1), Release);
                     self.core.notifier(NOT_EMPTY).notify_in(Scope::Shared, 1);
                     return Ok(());
                 }
@@ -328,7 +359,7 @@ impl<T: Pod> Producer<T> {
     /// [`PushError::Closed`] when every consumer is gone (noticed within
     /// about [`PROBE_INTERVAL`](super::PROBE_INTERVAL) of a death).
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
-        self.push_timeout(value, None)
+        self.push_within(value, None)
     }
 
     /// Pushes `value`, blocking for at most `timeout`.
@@ -337,11 +368,13 @@ impl<T: Pod> Producer<T> {
     ///
     /// [`PushError::Full`] if the ring was still full at the deadline;
     /// [`PushError::Closed`] as for [`push`](Self::push).
-    pub fn push_timeout(
-        &self,
-        mut value: T,
-        timeout: Option<Duration>,
-    ) -> Result<(), PushError<T>> {
+    pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
+        self.push_within(value, Some(timeout))
+    }
+
+    /// A push that spins, then parks on `NOT_FULL` in probe slices until
+    /// `timeout` passes (`None`: never).
+    fn push_within(&self, mut value: T, timeout: Option<Duration>) -> Result<(), PushError<T>> {
         let mut blocked = Blocked::new(timeout);
         loop {
             match self.try_push(value) {
@@ -360,6 +393,36 @@ impl<T: Pod> Producer<T> {
                 return self.try_push(value);
             }
         }
+    }
+    /// How many elements the ring holds at most.
+    pub fn capacity(&self) -> usize {
+        self.core.capacity as usize
+    }
+
+    /// How many elements the ring holds: a snapshot that other handles, in
+    /// this process or another, may change at once. Counts slots claimed but
+    /// not yet written or read; always in `0..=capacity`, whatever a peer
+    /// wrote to the positions.
+    pub fn len(&self) -> usize {
+        self.core.len()
+    }
+
+    /// Whether the ring holds no element (a snapshot, like [`len`](Self::len)).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether every slot is taken (a snapshot, like [`len`](Self::len)).
+    pub fn is_full(&self) -> bool {
+        self.len() == self.capacity()
+    }
+
+    /// Whether every consumer ever claimed is gone (dropped, or found dead:
+    /// locks are probed at most once per
+    /// [`PROBE_INTERVAL`](super::PROBE_INTERVAL)), so that no push can
+    /// succeed.
+    pub fn is_closed(&self) -> bool {
+        self.core.other_side(CONSUMERS) == Peer::Closed
     }
 }
 
@@ -399,9 +462,9 @@ impl<T: Pod> Consumer<T> {
         let head = self.core.word(HEAD);
         let mut position = head.load(Relaxed);
         for _ in 0..MAX_RETRIES {
-            // Acquire pairs with the Release sequence store of the push.
-            let (seq, element) = self.core.slot(position);
-            let lag = seq.load(Acquire).wrapping_sub(position.wrapping_add(1)) as i64;
+            // Acquire pairs with the Release stamp store of the push.
+            let (stamp, element) = self.core.slot(position);
+            let lag = stamp.load(Acquire).wrapping_sub(position.wrapping_add(1)) as i64;
             if lag < 0 {
                 return None;
             }
@@ -409,15 +472,15 @@ impl<T: Pod> Consumer<T> {
                 position = head.load(Relaxed);
                 continue;
             }
-            // Relaxed: the sequence word, not the position, publishes.
+            // Relaxed: the stamp, not the position, publishes.
             match head.compare_exchange_weak(position, position.wrapping_add(1), Relaxed, Relaxed) {
                 Ok(_) => {
                     // SAFETY: `element` is inside the slot array (see
-                    // `Core::slot`); its push finished (sequence acquired).
+                    // `Core::slot`); its push finished (stamp acquired).
                     let value = unsafe { core::ptr::read_volatile(element) };
-                    // Release pairs with the Acquire sequence load of the
+                    // Release pairs with the Acquire stamp load of the
                     // push that reuses the slot.
-                    seq.store(position.wrapping_add(self.core.capacity), Release);
+                    stamp.store(position.wrapping_add(self.core.capacity), Release);
                     self.core.notifier(NOT_FULL).notify_in(Scope::Shared, 1);
                     return Some(value);
                 }
@@ -444,7 +507,7 @@ impl<T: Pod> Consumer<T> {
     ///
     /// [`PopError::Closed`] once the ring is empty and every producer is gone.
     pub fn pop(&self) -> Result<T, PopError> {
-        self.pop_timeout(None)
+        self.pop_within(None)
     }
 
     /// Pops, blocking for at most `timeout`.
@@ -453,7 +516,13 @@ impl<T: Pod> Consumer<T> {
     ///
     /// [`PopError::Empty`] if the ring was still empty at the deadline;
     /// [`PopError::Closed`] as for [`pop`](Self::pop).
-    pub fn pop_timeout(&self, timeout: Option<Duration>) -> Result<T, PopError> {
+    pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
+        self.pop_within(Some(timeout))
+    }
+
+    /// A pop that spins, then parks on `NOT_EMPTY` in probe slices until
+    /// `timeout` passes (`None`: never).
+    fn pop_within(&self, timeout: Option<Duration>) -> Result<T, PopError> {
         let mut blocked = Blocked::new(timeout);
         loop {
             match self.try_pop() {
@@ -473,6 +542,37 @@ impl<T: Pod> Consumer<T> {
                 return self.try_pop();
             }
         }
+    }
+    /// How many elements the ring holds at most.
+    pub fn capacity(&self) -> usize {
+        self.core.capacity as usize
+    }
+
+    /// How many elements the ring holds: a snapshot that other handles, in
+    /// this process or another, may change at once. Counts slots claimed but
+    /// not yet written or read; always in `0..=capacity`, whatever a peer
+    /// wrote to the positions.
+    pub fn len(&self) -> usize {
+        self.core.len()
+    }
+
+    /// Whether the ring holds no element (a snapshot, like [`len`](Self::len)).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether every slot is taken (a snapshot, like [`len`](Self::len)).
+    pub fn is_full(&self) -> bool {
+        self.len() == self.capacity()
+    }
+
+    /// Whether every producer ever claimed is gone (dropped, or found dead:
+    /// locks are probed at most once per
+    /// [`PROBE_INTERVAL`](super::PROBE_INTERVAL)). Elements may still be left
+    /// to pop; [`try_pop`](Self::try_pop) returns [`PopError::Closed`] once
+    /// they are not.
+    pub fn is_closed(&self) -> bool {
+        self.core.other_side(PRODUCERS) == Peer::Closed
     }
 }
 

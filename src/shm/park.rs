@@ -2,6 +2,7 @@
 //! spin briefly, then park on a process-shared notifier in slices, probing
 //! the other side's liveness between slices.
 
+use core::cell::Cell;
 use core::time::Duration;
 use std::time::Instant;
 
@@ -72,18 +73,18 @@ impl Blocked {
 /// peer too, at one system call per [`PROBE_INTERVAL`] at most.
 #[derive(Debug, Default)]
 pub(crate) struct ProbeClock {
-    next: Option<Instant>,
+    next: Cell<Option<Instant>>,
 }
 
 impl ProbeClock {
     /// Whether a probe is due now; if so, schedules the next one.
     #[cold]
-    pub(crate) fn due(&mut self) -> bool {
+    pub(crate) fn due(&self) -> bool {
         let now = Instant::now();
-        if self.next.is_some_and(|at| now < at) {
+        if self.next.get().is_some_and(|at| now < at) {
             return false;
         }
-        self.next = Some(now + PROBE_INTERVAL);
+        self.next.set(Some(now + PROBE_INTERVAL));
         true
     }
 }

@@ -1,13 +1,16 @@
 //! Transfer buffers in a region: a large payload moves between processes as
 //! a small [`Descriptor`] sent through a ring, with no copy of the payload.
 //!
-//! A process allocates a [`Buffer`], fills it, and [`send`](Buffer::send)s it:
-//! that consumes the handle (the sender is detached from the memory) and
-//! returns a descriptor, `(index, generation)`, plain data to push through an
+//! A process loans a [`Buffer`] ([`Pool::try_loan`], [`Pool::loan`],
+//! [`Pool::loan_timeout`], as for [`BufPool`](crate::transfer::BufPool)),
+//! fills it, and gives it up for its descriptor with
+//! [`into_descriptor`](Buffer::into_descriptor): that consumes the handle (the
+//! sender keeps nothing that reaches the memory) and returns a
+//! [`Descriptor`], `(index, generation)`, plain data to push through an
 //! [`Spsc`](super::spsc::Spsc) or [`Mpmc`](super::mpmc::Mpmc) ring. The
 //! receiving process turns the descriptor back into a [`Received`] buffer with
-//! [`Pool::accept`]; dropping that frees the buffer for anyone's next
-//! allocation.
+//! [`Pool::redeem`]; dropping that returns the buffer to the pool for anyone's
+//! next loan.
 //!
 //! # Buffer state words
 //!
@@ -16,21 +19,21 @@
 //!
 //! | state     | meaning                                                   |
 //! |-----------|-----------------------------------------------------------|
-//! | `FREE`    | allocatable                                               |
-//! | `WRITING` | allocated; its [`Buffer`] handle owns it                  |
-//! | `SENT`    | sent; waiting for one [`Pool::accept`] of its descriptor  |
-//! | `READING` | accepted; its [`Received`] handle owns it                 |
-//! | other     | written by a confused peer: never allocated or accepted   |
+//! | `FREE`    | in the pool: the next loan may take it                    |
+//! | `WRITING` | loaned; its [`Buffer`] handle owns it                     |
+//! | `SENT`    | given up for a descriptor; waiting for one [`Pool::redeem`] |
+//! | `READING` | redeemed; its [`Received`] handle owns it                 |
+//! | other     | written by a confused peer: never loaned or redeemed      |
 //!
-//! Freeing bumps the generation, so a descriptor of an earlier use, a second
-//! accept of the same descriptor, or a made-up one fails with
+//! A return to the pool bumps the generation, so a descriptor of an earlier
+//! use, a second redeem of the same descriptor, or a made-up one fails with
 //! [`ShmError::Stale`]. Generations wrap after 2³² uses of one buffer; a
-//! descriptor held back that long could be accepted again.
+//! descriptor held back that long could be redeemed again.
 //!
 //! # Limits
 //!
 //! A buffer whose holder dies (in `WRITING` or `READING`, or `SENT` and never
-//! accepted) stays taken until the region is recreated. The buffer bytes are
+//! redeemed) stays out of the pool until the region is recreated. The buffer bytes are
 //! reached through raw pointers: [`Buffer::write_at`], [`Received::read_at`]
 //! copy, and the `unsafe` slice views say what the caller promises.
 //!
@@ -38,9 +41,9 @@
 //! # #[cfg(not(feature = "loom"))] fn main() {
 //! use handoff::shm::pool::Pool;
 //! let pool = Pool::create("/tmp/never", 1, 64).unwrap();
-//! let mut buf = pool.try_alloc().unwrap();
-//! let _descriptor = buf.send();
-//! buf.write_at(0, b"too late"); // error: `buf` was moved by `send`
+//! let mut buf = pool.try_loan().unwrap();
+//! let _descriptor = buf.into_descriptor();
+//! buf.write_at(0, b"too late"); // error: `buf` was moved by `into_descriptor`
 //! # }
 //! # // No shm under loom: fail there too, so the test holds in both builds.
 //! # #[cfg(feature = "loom")] fn main() { compile_error!("no shm under loom") }
@@ -58,20 +61,21 @@ use super::ShmError;
 use crate::notify::Notifier;
 use crate::sync::atomic::AtomicU64;
 use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+use crate::transfer::LoanError;
 use crate::wait::Scope;
 
-/// Allocatable.
+/// In the pool.
 const FREE: u32 = 0;
 /// Owned by a `Buffer`.
 const WRITING: u32 = 1;
-/// Sent, waiting for its accept.
+/// Given up for a descriptor, waiting for its redeem.
 const SENT: u32 = 2;
 /// Owned by a `Received`.
 const READING: u32 = 3;
 
-/// Control line of the allocation hint (where the next scan starts).
+/// Control line of the loan hint (where the next scan starts).
 const HINT: u64 = line(0);
-/// Notifier that allocations waiting for a free buffer park on.
+/// Notifier that loans waiting for a free buffer park on.
 const FREED: u64 = line(2);
 
 /// A state word's value.
@@ -99,11 +103,11 @@ pub struct Descriptor {
 ///
 /// let path = std::env::temp_dir().join(format!("doc-pool-{}", std::process::id()));
 /// let pool = Pool::create(&path, 2, 1 << 20).unwrap();
-/// let mut buf = pool.try_alloc().unwrap();
+/// let mut buf = pool.try_loan().unwrap();
 /// buf.write_at(0, b"hello");
-/// let d = buf.send(); // push `d` through a ring to another process
+/// let d = buf.into_descriptor(); // push `d` through a ring to another process
 ///
-/// let got = Pool::open(&path).unwrap().accept(d).unwrap();
+/// let got = Pool::open(&path).unwrap().redeem(d).unwrap();
 /// let mut bytes = [0; 5];
 /// got.read_at(0, &mut bytes);
 /// assert_eq!(&bytes, b"hello");
@@ -116,21 +120,21 @@ pub struct Pool {
 }
 
 impl Pool {
-    /// Creates a region at `path` with `count` buffers of `size` bytes.
+    /// Creates a region at `path` with `count` buffers of `buf_len` bytes.
     ///
     /// # Errors
     ///
     /// [`ShmError::ZeroCapacity`] if either is 0, [`ShmError::TooLarge`] for
     /// more than 2³² - 1 buffers or a size that overflows, [`ShmError::Io`]
     /// when the file exists or cannot be created and mapped.
-    pub fn create(path: impl AsRef<Path>, count: usize, size: usize) -> Result<Self, ShmError> {
+    pub fn create(path: impl AsRef<Path>, count: usize, buf_len: usize) -> Result<Self, ShmError> {
         let print = Fingerprint {
             kind: Kind::Pool,
             elem_size: 1,
             elem_align: 1,
             tag: 0,
             capacity: count as u64,
-            extra: size as u64,
+            extra: buf_len as u64,
         };
         // All-zero state words: every buffer FREE at generation 0.
         let region = Region::create(path.as_ref(), print, |_| {})?;
@@ -151,19 +155,30 @@ impl Pool {
         })
     }
 
-    /// How many buffers the pool has.
-    pub fn count(&self) -> usize {
+    /// The number of buffers.
+    pub fn capacity(&self) -> usize {
         self.region.layout().slots as usize
     }
 
-    /// The size of each buffer in bytes.
-    pub fn buffer_size(&self) -> usize {
+    /// The length of each buffer in bytes.
+    pub fn buf_len(&self) -> usize {
         self.region.layout().print.extra as usize
     }
 
-    /// Takes a free buffer, without blocking; `None` if all are taken.
-    pub fn try_alloc(&self) -> Option<Buffer> {
-        // Start where the last scan left off, so allocations spread out.
+    /// Lends a free buffer, if there is one, without blocking.
+    ///
+    /// The buffer holds whatever its last owner wrote (zeroes the first time).
+    ///
+    /// # Errors
+    ///
+    /// [`LoanError::Empty`] if every buffer is out.
+    pub fn try_loan(&self) -> Result<Buffer, LoanError> {
+        self.take_any().ok_or(LoanError::Empty)
+    }
+
+    /// Takes some free buffer, scanning from the shared hint.
+    fn take_any(&self) -> Option<Buffer> {
+        // Start where the last scan left off, so loans spread out.
         let count = self.region.layout().slots;
         // Relaxed: only a starting point; any value is a valid one.
         let start = self.region.atomic::<AtomicU64>(HINT).fetch_add(1, Relaxed);
@@ -181,7 +196,7 @@ impl Pool {
             return None;
         }
         let generation = (now >> 32) as u32;
-        // Acquire pairs with the Release store that freed it: the previous
+        // Acquire pairs with the Release store that returned it: the previous
         // owner's accesses to the bytes are done.
         word.compare_exchange(now, state(generation, WRITING), Acquire, Relaxed)
             .ok()?;
@@ -190,22 +205,42 @@ impl Pool {
         })
     }
 
-    /// Takes a free buffer, blocking for at most `timeout` (`None`: until
-    /// one is freed).
+    /// Lends a buffer, waiting as long as it takes for one to be returned.
+    ///
+    /// Spins briefly, then parks until a buffer comes back to the pool.
     ///
     /// A pool has no roles, so this call cannot tell a slow peer from a dead
-    /// one: buffers held by a process that died are never freed (see the
-    /// [module docs](self)), and with `timeout: None` this then blocks for
-    /// ever. Pass a timeout when a peer may die.
-    pub fn alloc(&self, timeout: Option<Duration>) -> Option<Buffer> {
+    /// one: buffers held by a process that died never come back (see the
+    /// [module docs](self)), and this call then blocks for ever. Use
+    /// [`loan_timeout`](Self::loan_timeout) when a peer may die.
+    pub fn loan(&self) -> Buffer {
+        match self.loan_within(None) {
+            Some(buffer) => buffer,
+            None => unreachable!("an untimed loan returns only with a buffer"),
+        }
+    }
+
+    /// Lends a buffer, waiting at most `timeout` for one to be returned.
+    ///
+    /// # Errors
+    ///
+    /// [`LoanError::Empty`] if no buffer was free by the deadline (never
+    /// before it).
+    pub fn loan_timeout(&self, timeout: Duration) -> Result<Buffer, LoanError> {
+        self.loan_within(Some(timeout)).ok_or(LoanError::Empty)
+    }
+
+    /// A loan that spins briefly, then parks until `timeout` passes (`None`:
+    /// never).
+    fn loan_within(&self, timeout: Option<Duration>) -> Option<Buffer> {
         let mut blocked = Blocked::new(timeout);
         loop {
-            if let Some(buffer) = self.try_alloc() {
+            if let Some(buffer) = self.take_any() {
                 return Some(buffer);
             }
             let freed: &Notifier = self.region.atomic(FREED);
             if !blocked.pause(freed, || self.any_free()) {
-                return self.try_alloc();
+                return self.take_any();
             }
         }
     }
@@ -216,19 +251,21 @@ impl Pool {
         (0..count).any(|i| state_word(&self.region, i).load(Relaxed) as u32 == FREE)
     }
 
-    /// Takes ownership of the buffer a peer sent as `descriptor`.
+    /// Turns a descriptor from [`Buffer::into_descriptor`] back into its
+    /// buffer, with the bytes its sender wrote. Succeeds once per descriptor:
+    /// the buffer then belongs to the returned handle.
     ///
     /// # Errors
     ///
     /// [`ShmError::Stale`] if the descriptor names no buffer, or one that is
-    /// not waiting for its accept at that generation (already accepted,
-    /// freed, reused, or never sent).
-    pub fn accept(&self, descriptor: Descriptor) -> Result<Received, ShmError> {
+    /// not waiting for its redeem at that generation (already redeemed,
+    /// returned, reused, or never given up). Nothing changes then.
+    pub fn redeem(&self, descriptor: Descriptor) -> Result<Received, ShmError> {
         let Descriptor { index, generation } = descriptor;
         if u64::from(index) >= self.region.layout().slots {
             return Err(ShmError::Stale);
         }
-        // Acquire pairs with the Release store in `Buffer::send`: the bytes
+        // Acquire pairs with the Release store in `Buffer::into_descriptor`: the bytes
         // the sender wrote are visible to us.
         state_word(&self.region, index)
             .compare_exchange(
@@ -247,8 +284,8 @@ impl Pool {
 impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
-            .field("count", &self.count())
-            .field("buffer_size", &self.buffer_size())
+            .field("capacity", &self.capacity())
+            .field("buf_len", &self.buf_len())
             .finish()
     }
 }
@@ -258,8 +295,8 @@ fn state_word(region: &Region, index: u32) -> &AtomicU64 {
     region.atomic(region.layout().data_off + 8 * u64::from(index))
 }
 
-/// A buffer held by this process, in `WRITING` or `READING`; frees it when
-/// dropped, unless it was sent (`state == SENT`).
+/// A buffer held by this process, in `WRITING` or `READING`; returns it to
+/// the pool when dropped, unless it was given up (`state == SENT`).
 struct Owned {
     region: Arc<Region>,
     index: u32,
@@ -307,11 +344,11 @@ impl Owned {
 
 impl Drop for Owned {
     fn drop(&mut self) {
-        // A sent buffer belongs to its receiver now.
+        // A buffer given up for a descriptor belongs to its redeemer now.
         if self.state == SENT {
             return;
         }
-        // Free it under the next generation, unless a peer scribbled over
+        // Return it under the next generation, unless a peer scribbled over
         // the word (then it stays out of use). Release pairs with the Acquire
         // exchange of the next `take`.
         let next = state(self.generation.wrapping_add(1), FREE);
@@ -328,9 +365,10 @@ impl Drop for Owned {
     }
 }
 
-/// A buffer allocated by this process, to fill and [`send`](Self::send).
-/// Dropped without sending, it goes back to the pool.
-#[must_use = "an unsent buffer is freed when dropped"]
+/// A buffer loaned to this process, to fill and give up with
+/// [`into_descriptor`](Self::into_descriptor). Dropped instead, it goes back
+/// to the pool.
+#[must_use = "a loaned buffer goes back to the pool when dropped"]
 pub struct Buffer {
     owned: Owned,
 }
@@ -378,17 +416,22 @@ impl Buffer {
         unsafe { core::slice::from_raw_parts_mut(self.owned.ptr, self.owned.len) }
     }
 
-    /// Hands the buffer over: returns its descriptor for a ring, and this
-    /// process keeps no handle to it.
-    pub fn send(mut self) -> Descriptor {
+    /// Gives up the buffer for its [`Descriptor`], plain data that
+    /// [`Pool::redeem`] turns back into the buffer exactly once, in any
+    /// process that opened the pool.
+    ///
+    /// This process keeps no handle to the buffer. Until it is redeemed the
+    /// buffer belongs to whoever holds the descriptor; a descriptor that is
+    /// never redeemed keeps its buffer out of the pool.
+    pub fn into_descriptor(mut self) -> Descriptor {
         let d = Descriptor {
             index: self.owned.index,
             generation: self.owned.generation,
         };
-        // Release pairs with the Acquire exchange in `Pool::accept`: our
+        // Release pairs with the Acquire exchange in `Pool::redeem`: our
         // writes to the bytes happen before the receiver's reads.
         self.owned.word().store(state(d.generation, SENT), Release);
-        // No longer ours: dropping the handle must not free it.
+        // No longer ours: dropping the handle must not return it.
         self.owned.state = SENT;
         d
     }
@@ -404,8 +447,9 @@ impl fmt::Debug for Buffer {
     }
 }
 
-/// A buffer accepted from a peer; freed back to the pool when dropped.
-#[must_use = "a received buffer is freed when dropped"]
+/// A buffer redeemed from a peer's descriptor; it goes back to the pool when
+/// dropped.
+#[must_use = "a redeemed buffer goes back to the pool when dropped"]
 pub struct Received {
     owned: Owned,
 }

@@ -73,6 +73,10 @@ unsafe impl SharedWord for AtomicU64 {}
 unsafe impl SharedWord for crate::notify::Notifier {}
 // SAFETY: `Header` is `#[repr(C)]` and made of atomics only.
 unsafe impl SharedWord for Header {}
+// SAFETY: `counter::Counter` is `#[repr(C)]` around a `CachePadded<AtomicU64>`:
+// one atomic and padding that is never read; its docs say every bit pattern
+// is a valid counter.
+unsafe impl SharedWord for crate::counter::Counter {}
 
 /// A mapped region with a checked layout.
 ///

@@ -25,6 +25,7 @@
 //!
 //! `tail - head` is the number of elements in the ring, `0..=capacity`.
 
+use core::cell::Cell;
 use core::fmt;
 use core::marker::PhantomData;
 use core::time::Duration;
@@ -41,7 +42,7 @@ use super::ShmError;
 use crate::error::{PopError, PushError};
 use crate::notify::Notifier;
 use crate::sync::atomic::AtomicU64;
-use crate::sync::atomic::Ordering::{Acquire, Release};
+use crate::sync::atomic::Ordering::{Acquire, Relaxed, Release};
 use crate::wait::Scope;
 
 /// The producer's role slot.
@@ -185,7 +186,7 @@ struct Core<T> {
     /// This end's own index (tail for the producer, head for the consumer).
     mine: u64,
     /// Set once the peer wrote an impossible index: the ring is closed.
-    broken: bool,
+    broken: Cell<bool>,
     probes: ProbeClock,
 }
 
@@ -206,7 +207,7 @@ impl<T> Core<T> {
             mask: l.slots - 1,
             capacity: l.print.capacity,
             mine: 0,
-            broken: false,
+            broken: Cell::new(false),
             probes: ProbeClock::default(),
         };
 
@@ -227,6 +228,32 @@ impl<T> Core<T> {
     #[inline]
     fn in_range(&self, len: u64) -> bool {
         len <= self.capacity
+    }
+
+    /// The number of elements between `head` and `tail`, if that is a
+    /// possible one; otherwise the peer wrote nonsense, and the ring is
+    /// closed from now on.
+    #[inline]
+    fn checked_len(&self, head: u64, tail: u64) -> Option<u64> {
+        let len = tail.wrapping_sub(head);
+        if self.broken.get() || !self.in_range(len) {
+            self.broken.set(true);
+            return None;
+        }
+        Some(len)
+    }
+
+    /// Whether the side holding `range` is closed: the ring was broken, or
+    /// every holder left, or (probing its lock at most once per
+    /// [`PROBE_INTERVAL`](super::PROBE_INTERVAL)) died.
+    #[cold]
+    fn other_side_closed(&self, range: core::ops::Range<usize>) -> bool {
+        let peer = if self.probes.due() {
+            liveness::probe(&self.region, range)
+        } else {
+            liveness::peer(&self.region, range)
+        };
+        self.broken.get() || peer == Peer::Closed
     }
 
     /// The slot of `index`: the one place an index becomes an address.
@@ -274,7 +301,7 @@ impl<T: Pod> Producer<T> {
     #[inline]
     pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
         // A consumer that left cleanly, seen in its role word (one load).
-        if self.core.broken || liveness::peer(&self.core.region, CONSUMER) == Peer::Closed {
+        if self.core.broken.get() || liveness::peer(&self.core.region, CONSUMER) == Peer::Closed {
             return Err(PushError::Closed(value));
         }
 
@@ -302,11 +329,9 @@ impl<T: Pod> Producer<T> {
         // Acquire pairs with the consumer's Release store of the head, so its
         // reads of the freed slots are done before we overwrite them.
         let head = self.core.head_word().load(Acquire);
-        let len = self.core.mine.wrapping_sub(head);
-        if !self.core.in_range(len) {
-            self.core.broken = true;
+        let Some(len) = self.core.checked_len(head, self.core.mine) else {
             return false;
-        }
+        };
         self.head_cache = head;
         len < self.core.capacity
     }
@@ -314,10 +339,7 @@ impl<T: Pod> Producer<T> {
     /// The error for a full ring: `Closed` if the consumer turns out dead.
     #[cold]
     fn full_or_closed(&mut self, value: T) -> PushError<T> {
-        if self.core.broken
-            || self.core.probes.due()
-                && liveness::probe(&self.core.region, CONSUMER) == Peer::Closed
-        {
+        if self.core.other_side_closed(CONSUMER) {
             return PushError::Closed(value);
         }
         PushError::Full(value)
@@ -330,7 +352,10 @@ impl<T: Pod> Producer<T> {
     /// [`PushError::Closed`] when the consumer is gone; it is noticed within
     /// about [`PROBE_INTERVAL`](super::PROBE_INTERVAL) of its death.
     pub fn push(&mut self, value: T) -> Result<(), PushError<T>> {
-        self.push_timeout(value, None)
+        match self.try_push(value) {
+            Err(PushError::Full(value)) => self.push_slow(value, None),
+            other => other,
+        }
     }
 
     /// Pushes `value`, blocking for at most `timeout` while the ring is full.
@@ -339,17 +364,15 @@ impl<T: Pod> Producer<T> {
     ///
     /// [`PushError::Full`] if the ring was still full at the deadline;
     /// [`PushError::Closed`] as for [`push`](Self::push).
-    pub fn push_timeout(
-        &mut self,
-        value: T,
-        timeout: Option<Duration>,
-    ) -> Result<(), PushError<T>> {
+    pub fn push_timeout(&mut self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
         match self.try_push(value) {
-            Err(PushError::Full(value)) => self.push_slow(value, timeout),
+            Err(PushError::Full(value)) => self.push_slow(value, Some(timeout)),
             other => other,
         }
     }
 
+    /// The blocking path of `push`: spin, then park on `NOT_FULL` in probe
+    /// slices until `timeout` passes (`None`: never).
     #[cold]
     fn push_slow(&mut self, mut value: T, timeout: Option<Duration>) -> Result<(), PushError<T>> {
         let mut blocked = Blocked::new(timeout);
@@ -381,6 +404,37 @@ impl<T: Pod> Producer<T> {
     /// How many elements the ring holds at most.
     pub fn capacity(&self) -> usize {
         self.core.capacity as usize
+    }
+
+    /// How many elements are in the ring: a snapshot, exact for elements
+    /// pushed by this handle, and at least as many as the consumer has left.
+    ///
+    /// The consumer's index is read from the region and checked: if it is
+    /// impossible, the ring is closed from then on and this returns 0.
+    pub fn len(&self) -> usize {
+        // Relaxed: a snapshot; nothing is read on its strength, and the head
+        // only grows toward our tail, so it can only overstate the length.
+        let head = self.core.head_word().load(Relaxed);
+        self.core.checked_len(head, self.core.mine).unwrap_or(0) as usize
+    }
+
+    /// Whether the ring holds no element (a snapshot, see [`len`](Self::len)).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the ring holds `capacity` elements (a snapshot, see
+    /// [`len`](Self::len)).
+    pub fn is_full(&self) -> bool {
+        self.len() == self.capacity()
+    }
+
+    /// Whether the consumer is gone: it dropped its handle, or died (its lock
+    /// is probed at most once per [`PROBE_INTERVAL`](super::PROBE_INTERVAL)),
+    /// or wrote an impossible index. Pushes then return
+    /// [`PushError::Closed`].
+    pub fn is_closed(&self) -> bool {
+        self.core.other_side_closed(CONSUMER)
     }
 }
 
@@ -443,13 +497,12 @@ impl<T: Pod> Consumer<T> {
     /// Rereads the producer's tail; whether an element is there now.
     #[cold]
     fn refresh_tail(&mut self) -> bool {
-        if self.core.broken {
+        if self.core.broken.get() {
             return false;
         }
         // Acquire pairs with the producer's Release store of the tail.
         let tail = self.core.tail_word().load(Acquire);
-        if !self.core.in_range(tail.wrapping_sub(self.core.mine)) {
-            self.core.broken = true;
+        if self.core.checked_len(self.core.mine, tail).is_none() {
             return false;
         }
         self.tail_cache = tail;
@@ -460,16 +513,11 @@ impl<T: Pod> Consumer<T> {
     /// everything it pushed has been popped.
     #[cold]
     fn empty_or_closed(&mut self) -> PopError {
-        if self.core.broken {
+        if self.core.broken.get() {
             return PopError::Closed;
         }
-        let producer = if self.core.probes.due() {
-            liveness::probe(&self.core.region, PRODUCER)
-        } else {
-            liveness::peer(&self.core.region, PRODUCER)
-        };
         // The producer's last pushes happened before it left: look again.
-        if producer == Peer::Closed && !self.refresh_tail() {
+        if self.core.other_side_closed(PRODUCER) && !self.refresh_tail() {
             return PopError::Closed;
         }
         PopError::Empty
@@ -483,7 +531,10 @@ impl<T: Pod> Consumer<T> {
     /// a producer's death is noticed within about
     /// [`PROBE_INTERVAL`](super::PROBE_INTERVAL).
     pub fn pop(&mut self) -> Result<T, PopError> {
-        self.pop_timeout(None)
+        match self.try_pop() {
+            Err(PopError::Empty) => self.pop_slow(None),
+            other => other,
+        }
     }
 
     /// Pops the oldest element, blocking for at most `timeout`.
@@ -492,13 +543,15 @@ impl<T: Pod> Consumer<T> {
     ///
     /// [`PopError::Empty`] if the ring was still empty at the deadline;
     /// [`PopError::Closed`] as for [`pop`](Self::pop).
-    pub fn pop_timeout(&mut self, timeout: Option<Duration>) -> Result<T, PopError> {
+    pub fn pop_timeout(&mut self, timeout: Duration) -> Result<T, PopError> {
         match self.try_pop() {
-            Err(PopError::Empty) => self.pop_slow(timeout),
+            Err(PopError::Empty) => self.pop_slow(Some(timeout)),
             other => other,
         }
     }
 
+    /// The blocking path of `pop`: spin, then park on `NOT_EMPTY` in probe
+    /// slices until `timeout` passes (`None`: never).
     #[cold]
     fn pop_slow(&mut self, timeout: Option<Duration>) -> Result<T, PopError> {
         let mut blocked = Blocked::new(timeout);
@@ -530,6 +583,39 @@ impl<T: Pod> Consumer<T> {
     /// How many elements the ring holds at most.
     pub fn capacity(&self) -> usize {
         self.core.capacity as usize
+    }
+
+    /// How many elements are in the ring: a snapshot, at least as many as
+    /// this handle can pop now (the producer may push more).
+    ///
+    /// The producer's index is read from the region and checked: if it is
+    /// impossible, the ring is closed from then on and this returns 0.
+    pub fn len(&self) -> usize {
+        // Relaxed: a snapshot; no element is read on its strength (`try_pop`
+        // acquires), and the tail only grows away from our head, so it can
+        // only understate the length.
+        let tail = self.core.tail_word().load(Relaxed);
+        self.core.checked_len(self.core.mine, tail).unwrap_or(0) as usize
+    }
+
+    /// Whether the ring holds no element (a snapshot, see [`len`](Self::len)).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the ring holds `capacity` elements (a snapshot, see
+    /// [`len`](Self::len)).
+    pub fn is_full(&self) -> bool {
+        self.len() == self.capacity()
+    }
+
+    /// Whether the producer is gone: it dropped its handle, or died (its lock
+    /// is probed at most once per [`PROBE_INTERVAL`](super::PROBE_INTERVAL)),
+    /// or wrote an impossible index. Elements it pushed before may still be
+    /// in the ring; [`try_pop`](Self::try_pop) returns [`PopError::Closed`]
+    /// once they are popped.
+    pub fn is_closed(&self) -> bool {
+        self.core.other_side_closed(PRODUCER)
     }
 }
 

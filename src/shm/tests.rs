@@ -3,7 +3,6 @@
 //! version, with truncation, is `tests/shm_corrupt.rs`.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicUsize;
 
 use proptest::prelude::*;
 
@@ -12,6 +11,7 @@ use super::mpmc::Mpmc;
 use super::region::Region;
 use super::spsc::Spsc;
 use super::{remove, ShmError};
+use crate::sync::atomic::AtomicUsize;
 use crate::sync::atomic::Ordering::Relaxed;
 
 fn fresh_path() -> PathBuf {
@@ -62,7 +62,7 @@ fn header_case(offset: u64, bytes: Vec<u8>) {
 }
 
 /// Random words over the ring indices of rings in use.
-fn index_case(head: u64, tail: u64, seq: u64) {
+fn index_case(head: u64, tail: u64, stamp: u64) {
     let path = fresh_path();
     let ring = Spsc::<u64>::create(&path, 4, 0).unwrap();
     let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
@@ -73,6 +73,8 @@ fn index_case(head: u64, tail: u64, seq: u64) {
     for i in 0..6 {
         let _ = tx.try_push(i);
         let _ = rx.try_pop();
+        assert!(tx.len() <= 4 && rx.len() <= 4);
+        let _ = (tx.is_closed(), rx.is_closed());
     }
     remove(&path).unwrap();
 
@@ -82,11 +84,31 @@ fn index_case(head: u64, tail: u64, seq: u64) {
     let region = Region::open(&path, Kind::Mpmc, 8, 8, 0).unwrap();
     let data = region.layout().data_off;
     scribble(&region, super::layout::line(0), &head.to_ne_bytes());
-    scribble(&region, data + 16 * (seq % 3), &seq.to_ne_bytes());
+    scribble(&region, data + 16 * (stamp % 3), &stamp.to_ne_bytes());
     for i in 0..5 {
         let _ = tx.try_push(i);
         let _ = rx.try_pop();
+        assert!(tx.len() <= 3 && rx.len() <= 3);
+        let _ = (tx.is_closed(), rx.is_closed());
     }
+    remove(&path).unwrap();
+}
+
+#[test]
+fn impossible_index_closes_the_spsc_ring() {
+    let path = fresh_path();
+    let ring = Spsc::<u64>::create(&path, 4, 0).unwrap();
+    let (mut tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    tx.try_push(1).unwrap();
+    assert_eq!((tx.len(), tx.is_closed()), (1, false));
+    // A head 100 behind the tail: more elements than the capacity.
+    let region = Region::open(&path, Kind::Spsc, 8, 8, 0).unwrap();
+    let head = 1u64.wrapping_sub(100);
+    scribble(&region, super::layout::line(0), &head.to_ne_bytes());
+    assert_eq!(tx.len(), 0);
+    assert!(tx.is_closed());
+    assert!(tx.try_push(2).unwrap_err().is_closed());
+    drop(rx);
     remove(&path).unwrap();
 }
 
@@ -108,8 +130,8 @@ proptest! {
     }
 
     #[test]
-    fn scribbled_indices(head in any::<u64>(), tail in any::<u64>(), seq in any::<u64>()) {
-        index_case(head, tail, seq);
+    fn scribbled_indices(head in any::<u64>(), tail in any::<u64>(), stamp in any::<u64>()) {
+        index_case(head, tail, stamp);
     }
 }
 
