@@ -555,6 +555,28 @@ fn spin_then_park<R>(
 ///
 /// When the last `Producer` is dropped, consumers drain what is left and then
 /// get [`PopError::Closed`]; parked consumers are woken.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::mpmc::{self, PopError};
+///
+/// let (tx, rx) = mpmc::channel::<u32>(8).unwrap();
+/// std::thread::scope(|s| {
+///     for id in 0..2 {
+///         let tx = tx.clone();
+///         s.spawn(move || tx.push(id).unwrap());
+///     }
+/// });
+/// drop(tx); // the last producer: the ring closes once drained
+/// let mut got = vec![rx.pop().unwrap(), rx.pop().unwrap()];
+/// got.sort();
+/// assert_eq!(got, [0, 1]);
+/// assert_eq!(rx.pop(), Err(PopError::Closed));
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "dropping the last producer closes the ring"]
 pub struct Producer<T> {
     shared: Arc<Shared<T>>,
@@ -799,6 +821,33 @@ impl<T> fmt::Debug for Producer<T> {
 /// When the last `Consumer` is dropped, pushes fail with
 /// [`PushError::Closed`] and parked producers are woken; values still in the
 /// ring are dropped when the last handle of either side goes.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::mpmc::{self, PushError};
+///
+/// let (tx, rx) = mpmc::channel::<u32>(8).unwrap();
+/// for v in 0..4 {
+///     tx.push(v).unwrap();
+/// }
+/// // Two consumers share the values; each value is popped exactly once.
+/// let total: u32 = std::thread::scope(|s| {
+///     let workers: Vec<_> = (0..2)
+///         .map(|_| {
+///             let rx = rx.clone();
+///             s.spawn(move || std::iter::from_fn(|| rx.try_pop().ok()).sum::<u32>())
+///         })
+///         .collect();
+///     workers.into_iter().map(|w| w.join().unwrap()).sum()
+/// });
+/// assert_eq!(total, 0 + 1 + 2 + 3);
+/// drop(rx); // the last consumer: pushes now fail
+/// assert_eq!(tx.push(9), Err(PushError::Closed(9)));
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "dropping the last consumer closes the ring"]
 pub struct Consumer<T> {
     shared: Arc<Shared<T>>,
