@@ -83,6 +83,22 @@ impl Counter {
     /// # Errors
     ///
     /// [`ShmError::Io`] when the file exists or cannot be created and mapped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::counter::Counter;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-counter-create-{}", std::process::id()));
+    /// let counter = Counter::create(&path).unwrap();
+    /// assert_eq!(counter.get(), 0);
+    /// // The file is created exclusively.
+    /// assert!(Counter::create(&path).is_err());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn create(path: impl AsRef<Path>) -> Result<Self, ShmError> {
         // A zero-filled control line is a counter at 0.
         let region = Region::create(path.as_ref(), Self::PRINT, |_| {})?;
@@ -94,6 +110,23 @@ impl Counter {
     /// # Errors
     ///
     /// Every header check has its [`ShmError`]; see its variants.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{counter::Counter, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-counter-open-{}", std::process::id()));
+    /// let created = Counter::create(&path).unwrap();
+    /// let opened = Counter::open(&path).unwrap();
+    /// created.add(2);
+    /// assert_eq!(opened.get(), 2);
+    /// handoff::shm::remove(&path).unwrap();
+    /// assert!(matches!(Counter::open(&path), Err(ShmError::Io { .. })));
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ShmError> {
         let region = Region::open(path.as_ref(), Kind::Counter, 8, 8, 0)?;
         Ok(Counter { region })
@@ -136,6 +169,22 @@ impl Counter {
     }
 
     /// Adds `n`, wrapping on overflow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::counter::Counter;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-counter-add-{}", std::process::id()));
+    /// let counter = Counter::create(&path).unwrap();
+    /// counter.add(u64::MAX);
+    /// counter.add(2);
+    /// assert_eq!(counter.get(), 1, "wrapped");
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn add(&self, n: u64) {
         Self::before_change();
         self.count().add(n);
@@ -143,6 +192,24 @@ impl Counter {
     }
 
     /// Subtracts `n`, wrapping below zero.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::counter::Counter;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-counter-sub-{}", std::process::id()));
+    /// let counter = Counter::create(&path).unwrap();
+    /// counter.add(3);
+    /// counter.sub(1);
+    /// assert_eq!(counter.get(), 2);
+    /// counter.sub(3);
+    /// assert_eq!(counter.get(), u64::MAX, "wrapped");
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn sub(&self, n: u64) {
         Self::before_change();
         self.count().sub(n);
@@ -150,12 +217,44 @@ impl Counter {
     }
 
     /// Adds 1, wrapping on overflow.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::counter::Counter;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-cnt-inc-{}", std::process::id()));
+    /// let counter = Counter::create(&path).unwrap();
+    /// counter.increment();
+    /// counter.increment();
+    /// assert_eq!(counter.get(), 2);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn increment(&self) {
         self.add(1);
     }
 
     /// Adds `n`, wrapping on overflow, and returns the value before the add
     /// (JavaScript's `Atomics.add`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::counter::Counter;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-cnt-fadd-{}", std::process::id()));
+    /// let counter = Counter::create(&path).unwrap();
+    /// assert_eq!(counter.fetch_add(5), 0);
+    /// assert_eq!(counter.fetch_add(1), 5);
+    /// assert_eq!(counter.get(), 6);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn fetch_add(&self, n: u64) -> u64 {
         Self::before_change();
         let previous = self.count().fetch_add(n);
@@ -166,6 +265,22 @@ impl Counter {
 
     /// Subtracts `n`, wrapping below zero, and returns the value before
     /// (JavaScript's `Atomics.sub`).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::counter::Counter;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-cnt-fsub-{}", std::process::id()));
+    /// let counter = Counter::create(&path).unwrap();
+    /// counter.add(5);
+    /// assert_eq!(counter.fetch_sub(2), 5);
+    /// assert_eq!(counter.get(), 3);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn fetch_sub(&self, n: u64) -> u64 {
         Self::before_change();
         let previous = self.count().fetch_sub(n);
@@ -175,6 +290,22 @@ impl Counter {
     }
 
     /// The current count.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::counter::Counter;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-counter-get-{}", std::process::id()));
+    /// let counter = Counter::create(&path).unwrap();
+    /// let other = Counter::open(&path).unwrap(); // another process, typically
+    /// other.add(7);
+    /// assert_eq!(counter.get(), 7);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn get(&self) -> u64 {
         let now = self.count().get();
         Self::after_read();
@@ -187,6 +318,28 @@ impl Counter {
     /// # Errors
     ///
     /// `Err` with the last value seen if the deadline passed first.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::time::Duration;
+    /// use handoff::shm::counter::Counter;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-cnt-wait-{}", std::process::id()));
+    /// let done = Counter::create(&path).unwrap();
+    /// std::thread::scope(|s| {
+    ///     for _ in 0..3 {
+    ///         s.spawn(|| Counter::open(&path).unwrap().increment());
+    ///     }
+    ///     assert_eq!(done.wait_at_least(3, None), Ok(3));
+    /// });
+    /// // Never early: the last value seen comes back when the deadline passes.
+    /// assert_eq!(done.wait_at_least(4, Some(Duration::from_millis(1))), Err(3));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn wait_at_least(&self, target: u64, timeout: Option<Duration>) -> Result<u64, u64> {
         let mut blocked = Blocked::new(timeout);
         loop {

@@ -129,9 +129,44 @@ pub mod spsc;
 pub use park::PROBE_INTERVAL;
 
 /// Why a region could not be created, opened or used.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::shm::{spsc::Spsc, ShmError};
+///
+/// let path = std::env::temp_dir().join(format!("doc-shmerror-{}", std::process::id()));
+/// let _ring = Spsc::<u64>::create(&path, 4, 1).unwrap();
+/// let wrong = Spsc::<u32>::open(&path, 1).unwrap_err();
+/// assert_eq!(wrong, ShmError::Mismatch("element size"));
+/// assert_eq!(wrong.to_string(), "region holds another element size");
+/// assert_eq!(format!("{wrong:?}"), r#"Mismatch("element size")"#);
+/// handoff::shm::remove(&path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum ShmError {
     /// A file-system or mapping call failed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::io::ErrorKind;
+    /// use handoff::shm::{counter::Counter, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-err-io-{}", std::process::id()));
+    /// let _counter = Counter::create(&path).unwrap();
+    /// match Counter::create(&path) {
+    ///     Err(ShmError::Io { kind, .. }) => assert_eq!(kind, ErrorKind::AlreadyExists),
+    ///     other => panic!("{other:?}"),
+    /// }
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     Io {
         /// The kind of the I/O error.
         kind: std::io::ErrorKind,
@@ -139,6 +174,18 @@ pub enum ShmError {
         code: Option<i32>,
     },
     /// Capacity 0 (or a pool buffer of 0 bytes) was asked for.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{mpmc::Mpmc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-err-zero-{}", std::process::id()));
+    /// assert_eq!(Mpmc::<u8>::create(&path, 0, 0).unwrap_err(), ShmError::ZeroCapacity);
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     ZeroCapacity,
     /// A size does not fit in 64 bits or in the address space.
     TooLarge,
@@ -158,9 +205,39 @@ pub enum ShmError {
     /// The file is shorter than its header says.
     Truncated,
     /// The role (an end of a ring) is held, or was used up, by another handle.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{spsc::Spsc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-err-role-{}", std::process::id()));
+    /// let ring = Spsc::<u8>::create(&path, 1, 0).unwrap();
+    /// let _rx = ring.consumer().unwrap();
+    /// assert_eq!(ring.consumer().unwrap_err(), ShmError::RoleTaken);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     RoleTaken,
     /// A transfer descriptor does not name a buffer that was sent: stale,
     /// duplicate or made up.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{pool::{Descriptor, Pool}, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-err-stale-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 8).unwrap();
+    /// let made_up = Descriptor { index: 0, generation: 5 };
+    /// assert_eq!(pool.redeem(made_up).unwrap_err(), ShmError::Stale);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     Stale,
 }
 

@@ -14,6 +14,20 @@ use crate::wait::{Deadline, Remaining, Scope};
 
 /// The longest a blocked call sleeps before it probes the other side's locks
 /// again; a peer killed while we sleep is noticed within about this long.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use std::time::Duration;
+/// use handoff::shm::PROBE_INTERVAL;
+///
+/// // A blocked call that outlives its peer returns `Closed` within about this
+/// // long after the peer's death; a timeout shorter than it is still honoured.
+/// assert!(PROBE_INTERVAL <= Duration::from_millis(100));
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(10);
 
 /// One blocked call: its deadline, its spinning and its probe schedule.

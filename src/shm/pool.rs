@@ -84,6 +84,29 @@ fn state(generation: u32, s: u32) -> u64 {
 }
 
 /// A sent buffer's name, to push through a ring: plain data.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::shm::pool::{Descriptor, Pool};
+/// use handoff::shm::spsc::Spsc;
+///
+/// let path = std::env::temp_dir().join(format!("doc-pool-desc-{}", std::process::id()));
+/// let ring_path = path.with_extension("ring");
+/// let pool = Pool::create(&path, 2, 64).unwrap();
+/// // Descriptors are plain data: they go through a shared ring.
+/// let ring = Spsc::<Descriptor>::create(&ring_path, 2, 0x44).unwrap();
+/// let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+/// tx.push(pool.try_loan().unwrap().into_descriptor()).unwrap();
+/// let d = rx.pop().unwrap();
+/// assert!(d.index < 2);
+/// assert!(pool.redeem(d).is_ok());
+/// handoff::shm::remove(&path).unwrap();
+/// handoff::shm::remove(&ring_path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct Descriptor {
@@ -127,6 +150,21 @@ impl Pool {
     /// [`ShmError::ZeroCapacity`] if either is 0, [`ShmError::TooLarge`] for
     /// more than 2³² - 1 buffers or a size that overflows, [`ShmError::Io`]
     /// when the file exists or cannot be created and mapped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{pool::Pool, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-create-{}", std::process::id()));
+    /// assert_eq!(Pool::create(&path, 4, 0).unwrap_err(), ShmError::ZeroCapacity);
+    /// let pool = Pool::create(&path, 4, 1 << 16).unwrap();
+    /// assert_eq!((pool.capacity(), pool.buf_len()), (4, 1 << 16));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn create(path: impl AsRef<Path>, count: usize, buf_len: usize) -> Result<Self, ShmError> {
         let print = Fingerprint {
             kind: Kind::Pool,
@@ -148,6 +186,22 @@ impl Pool {
     /// # Errors
     ///
     /// Every header check has its [`ShmError`]; see its variants.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-open-{}", std::process::id()));
+    /// let created = Pool::create(&path, 2, 100).unwrap();
+    /// let opened = Pool::open(&path).unwrap(); // another process, typically
+    /// assert_eq!((opened.capacity(), opened.buf_len()), (2, 100));
+    /// drop(created);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Self, ShmError> {
         let region = Region::open(path.as_ref(), Kind::Pool, 1, 1, 0)?;
         Ok(Pool {
@@ -156,11 +210,40 @@ impl Pool {
     }
 
     /// The number of buffers.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-cap-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 3, 64).unwrap();
+    /// assert_eq!(pool.capacity(), 3);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.region.layout().slots as usize
     }
 
     /// The length of each buffer in bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-buflen-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 4096).unwrap();
+    /// assert_eq!(pool.buf_len(), 4096);
+    /// assert_eq!(pool.try_loan().unwrap().len(), 4096);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn buf_len(&self) -> usize {
         self.region.layout().print.extra as usize
     }
@@ -172,6 +255,24 @@ impl Pool {
     /// # Errors
     ///
     /// [`LoanError::Empty`] if every buffer is out.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    /// use handoff::transfer::LoanError;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-tryloan-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 64).unwrap();
+    /// let buf = pool.try_loan().unwrap();
+    /// assert_eq!(pool.try_loan().unwrap_err(), LoanError::Empty);
+    /// drop(buf);
+    /// assert!(pool.try_loan().is_ok());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn try_loan(&self) -> Result<Buffer, LoanError> {
         self.take_any().ok_or(LoanError::Empty)
     }
@@ -213,6 +314,24 @@ impl Pool {
     /// one: buffers held by a process that died never come back (see the
     /// [module docs](self)), and this call then blocks for ever. Use
     /// [`loan_timeout`](Self::loan_timeout) when a peer may die.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-loan-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 64).unwrap();
+    /// let held = pool.loan();
+    /// std::thread::scope(|s| {
+    ///     s.spawn(move || drop(held));
+    ///     assert_eq!(pool.loan().len(), 64); // waits for `held` to come back
+    /// });
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn loan(&self) -> Buffer {
         match self.loan_within(None) {
             Some(buffer) => buffer,
@@ -226,6 +345,25 @@ impl Pool {
     ///
     /// [`LoanError::Empty`] if no buffer was free by the deadline (never
     /// before it).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::time::Duration;
+    /// use handoff::shm::pool::Pool;
+    /// use handoff::transfer::LoanError;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-loant-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 64).unwrap();
+    /// let held = pool.loan_timeout(Duration::from_millis(1)).unwrap();
+    /// let waited = pool.loan_timeout(Duration::from_millis(1));
+    /// assert_eq!(waited.unwrap_err(), LoanError::Empty);
+    /// drop(held);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn loan_timeout(&self, timeout: Duration) -> Result<Buffer, LoanError> {
         self.loan_within(Some(timeout)).ok_or(LoanError::Empty)
     }
@@ -260,6 +398,27 @@ impl Pool {
     /// [`ShmError::Stale`] if the descriptor names no buffer, or one that is
     /// not waiting for its redeem at that generation (already redeemed,
     /// returned, reused, or never given up). Nothing changes then.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{pool::Pool, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-redeem-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 64).unwrap();
+    /// let mut buf = pool.try_loan().unwrap();
+    /// buf.write_at(0, &[7]);
+    /// let d = buf.into_descriptor();
+    /// let got = Pool::open(&path).unwrap().redeem(d).unwrap(); // another process, typically
+    /// let mut byte = [0];
+    /// got.read_at(0, &mut byte);
+    /// assert_eq!(byte, [7]);
+    /// assert_eq!(pool.redeem(d).unwrap_err(), ShmError::Stale, "once only");
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn redeem(&self, descriptor: Descriptor) -> Result<Received, ShmError> {
         let Descriptor { index, generation } = descriptor;
         if u64::from(index) >= self.region.layout().slots {
@@ -368,6 +527,23 @@ impl Drop for Owned {
 /// A buffer loaned to this process, to fill and give up with
 /// [`into_descriptor`](Self::into_descriptor). Dropped instead, it goes back
 /// to the pool.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::shm::pool::Pool;
+///
+/// let path = std::env::temp_dir().join(format!("doc-pool-buffer-{}", std::process::id()));
+/// let pool = Pool::create(&path, 1, 64).unwrap();
+/// let buf = pool.try_loan().unwrap();
+/// assert!(pool.try_loan().is_err());
+/// drop(buf); // never given up: back to the pool
+/// assert!(pool.try_loan().is_ok());
+/// handoff::shm::remove(&path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "a loaned buffer goes back to the pool when dropped"]
 pub struct Buffer {
     owned: Owned,
@@ -375,11 +551,39 @@ pub struct Buffer {
 
 impl Buffer {
     /// Its size in bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-blen-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 100).unwrap();
+    /// assert_eq!(pool.try_loan().unwrap().len(), 100);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn len(&self) -> usize {
         self.owned.len
     }
 
     /// Whether it has size 0 (never: pools refuse size 0).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-bempty-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 100).unwrap();
+    /// assert!(!pool.try_loan().unwrap().is_empty());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.owned.len == 0
     }
@@ -389,6 +593,25 @@ impl Buffer {
     /// # Panics
     ///
     /// If the range runs past the buffer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-write-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 8).unwrap();
+    /// let mut buf = pool.try_loan().unwrap();
+    /// buf.write_at(4, b"tail");
+    /// let got = pool.redeem(buf.into_descriptor()).unwrap();
+    /// let mut out = [0; 4];
+    /// got.read_at(4, &mut out);
+    /// assert_eq!(&out, b"tail");
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn write_at(&mut self, offset: usize, bytes: &[u8]) {
         self.owned.check(offset, bytes.len());
         // SAFETY: the range is inside this buffer (checked), which this
@@ -399,6 +622,28 @@ impl Buffer {
     }
 
     /// A raw pointer to the first byte, for writing in place.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-mutptr-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 8).unwrap();
+    /// let mut buf = pool.try_loan().unwrap();
+    /// let p = buf.as_mut_ptr();
+    /// // SAFETY: `p` points to the buffer's 8 bytes, which this handle owns; a raw
+    /// // write never makes a reference to memory another process may write.
+    /// unsafe { p.add(7).write_volatile(42) };
+    /// let got = pool.redeem(buf.into_descriptor()).unwrap();
+    /// let mut last = [0];
+    /// got.read_at(7, &mut last);
+    /// assert_eq!(last, [42]);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn as_mut_ptr(&mut self) -> *mut u8 {
         self.owned.ptr
     }
@@ -410,6 +655,25 @@ impl Buffer {
     /// No other process may access this buffer while the slice lives. The
     /// pool's protocol gives this handle the buffer alone, but nothing stops
     /// a misbehaving process from writing to the mapping anyway.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-mutslice-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 4).unwrap();
+    /// let mut buf = pool.try_loan().unwrap();
+    /// // SAFETY: no other process touches this pool while the slice lives.
+    /// unsafe { buf.as_mut_slice() }.copy_from_slice(b"abcd");
+    /// let got = pool.redeem(buf.into_descriptor()).unwrap();
+    /// // SAFETY: as above.
+    /// assert_eq!(unsafe { got.as_slice() }, b"abcd");
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub unsafe fn as_mut_slice(&mut self) -> &mut [u8] {
         // SAFETY: in bounds and owned by this handle; exclusivity against
         // other processes is the caller's promise.
@@ -423,6 +687,26 @@ impl Buffer {
     /// This process keeps no handle to the buffer. Until it is redeemed the
     /// buffer belongs to whoever holds the descriptor; a descriptor that is
     /// never redeemed keeps its buffer out of the pool.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{pool::Pool, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-intodesc-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 64).unwrap();
+    /// let d = pool.try_loan().unwrap().into_descriptor();
+    /// // Given up, not returned: no loan can take it until it is redeemed.
+    /// assert!(pool.try_loan().is_err());
+    /// let got = pool.redeem(d).unwrap();
+    /// drop(got);
+    /// assert_eq!(pool.redeem(d).unwrap_err(), ShmError::Stale);
+    /// assert!(pool.try_loan().is_ok());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn into_descriptor(mut self) -> Descriptor {
         let d = Descriptor {
             index: self.owned.index,
@@ -449,6 +733,24 @@ impl fmt::Debug for Buffer {
 
 /// A buffer redeemed from a peer's descriptor; it goes back to the pool when
 /// dropped.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::shm::pool::Pool;
+///
+/// let path = std::env::temp_dir().join(format!("doc-pool-received-{}", std::process::id()));
+/// let pool = Pool::create(&path, 1, 64).unwrap();
+/// let d = pool.try_loan().unwrap().into_descriptor();
+/// let got = pool.redeem(d).unwrap();
+/// assert!(pool.try_loan().is_err());
+/// drop(got); // back to the pool
+/// assert!(pool.try_loan().is_ok());
+/// handoff::shm::remove(&path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "a redeemed buffer goes back to the pool when dropped"]
 pub struct Received {
     owned: Owned,
@@ -456,11 +758,41 @@ pub struct Received {
 
 impl Received {
     /// Its size in bytes.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-rlen-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 100).unwrap();
+    /// let got = pool.redeem(pool.try_loan().unwrap().into_descriptor()).unwrap();
+    /// assert_eq!(got.len(), 100);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn len(&self) -> usize {
         self.owned.len
     }
 
     /// Whether it has size 0 (never: pools refuse size 0).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-rempty-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 100).unwrap();
+    /// let got = pool.redeem(pool.try_loan().unwrap().into_descriptor()).unwrap();
+    /// assert!(!got.is_empty());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.owned.len == 0
     }
@@ -470,6 +802,25 @@ impl Received {
     /// # Panics
     ///
     /// If the range runs past the buffer.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-read-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 8).unwrap();
+    /// let mut buf = pool.try_loan().unwrap();
+    /// buf.write_at(0, b"headtail");
+    /// let got = pool.redeem(buf.into_descriptor()).unwrap();
+    /// let mut head = [0; 4];
+    /// got.read_at(0, &mut head);
+    /// assert_eq!(&head, b"head");
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn read_at(&self, offset: usize, out: &mut [u8]) {
         self.owned.check(offset, out.len());
         // SAFETY: the range is inside this buffer (checked), which this
@@ -480,6 +831,25 @@ impl Received {
     }
 
     /// A raw pointer to the first byte, for reading in place.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-ptr-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 8).unwrap();
+    /// let mut buf = pool.try_loan().unwrap();
+    /// buf.write_at(0, &[9]);
+    /// let got = pool.redeem(buf.into_descriptor()).unwrap();
+    /// // SAFETY: `as_ptr` points to the buffer's 8 bytes, which this handle owns; a
+    /// // raw read never makes a reference to memory another process may write.
+    /// assert_eq!(unsafe { got.as_ptr().read_volatile() }, 9);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn as_ptr(&self) -> *const u8 {
         self.owned.ptr
     }
@@ -490,6 +860,25 @@ impl Received {
     ///
     /// No other process may write to this buffer while the slice lives (see
     /// [`Buffer::as_mut_slice`]).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::pool::Pool;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-pool-slice-{}", std::process::id()));
+    /// let pool = Pool::create(&path, 1, 2).unwrap();
+    /// let mut buf = pool.try_loan().unwrap();
+    /// buf.write_at(0, b"ok");
+    /// let got = pool.redeem(buf.into_descriptor()).unwrap();
+    /// // SAFETY: no other process writes to this pool while the slice lives.
+    /// let bytes = unsafe { got.as_slice() };
+    /// assert_eq!(bytes, b"ok");
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub unsafe fn as_slice(&self) -> &[u8] {
         // SAFETY: in bounds and owned by this handle; the absence of writers
         // elsewhere is the caller's promise.

@@ -93,6 +93,21 @@ impl<T: Pod> Spsc<T> {
     /// [`ShmError::ZeroCapacity`] for capacity 0, [`ShmError::TooLarge`] when
     /// the size overflows, [`ShmError::Io`] when the file exists or cannot be
     /// created and mapped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{spsc::Spsc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-create-{}", std::process::id()));
+    /// assert_eq!(Spsc::<u64>::create(&path, 0, 1).unwrap_err(), ShmError::ZeroCapacity);
+    /// let ring = Spsc::<u64>::create(&path, 100, 1).unwrap();
+    /// assert_eq!(ring.capacity(), 100);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn create(path: impl AsRef<Path>, capacity: usize, tag: u64) -> Result<Self, ShmError> {
         let print = Fingerprint {
             kind: Kind::Spsc,
@@ -112,6 +127,23 @@ impl<T: Pod> Spsc<T> {
     /// # Errors
     ///
     /// Every header check has its [`ShmError`]; see its variants.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{spsc::Spsc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-open-{}", std::process::id()));
+    /// let _created = Spsc::<[u8; 4]>::create(&path, 8, 0x51).unwrap();
+    /// assert!(Spsc::<[u8; 4]>::open(&path, 0x51).is_ok());
+    /// // Another tag, or another element type, is refused.
+    /// assert_eq!(Spsc::<[u8; 4]>::open(&path, 0x52).unwrap_err(), ShmError::Mismatch("type tag"));
+    /// assert_eq!(Spsc::<u64>::open(&path, 0x51).unwrap_err(), ShmError::Mismatch("element size"));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn open(path: impl AsRef<Path>, tag: u64) -> Result<Self, ShmError> {
         let region = Region::open(
             path.as_ref(),
@@ -131,6 +163,20 @@ impl<T: Pod> Spsc<T> {
     }
 
     /// How many elements the ring holds at most.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-cap-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 5, 0).unwrap();
+    /// assert_eq!(ring.capacity(), 5);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.region.layout().print.capacity as usize
     }
@@ -141,6 +187,24 @@ impl<T: Pod> Spsc<T> {
     ///
     /// [`ShmError::RoleTaken`] if a producer was ever claimed in this region,
     /// by any process; [`ShmError::Corrupt`] if the indices are inconsistent.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{spsc::Spsc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-producer-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 2, 0).unwrap();
+    /// let tx = ring.producer().unwrap();
+    /// assert_eq!(ring.producer().unwrap_err(), ShmError::RoleTaken);
+    /// // A role is claimed once: dropping the producer closes the ring for good.
+    /// drop(tx);
+    /// assert_eq!(ring.producer().unwrap_err(), ShmError::RoleTaken);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn producer(&self) -> Result<Producer<T>, ShmError> {
         let role = Role::claim(&self.region, PRODUCER)?;
         let (core, head) = Core::new(Arc::clone(&self.region), role, true)?;
@@ -157,6 +221,22 @@ impl<T: Pod> Spsc<T> {
     /// # Errors
     ///
     /// As for [`producer`](Self::producer).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{spsc::Spsc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-consumer-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 2, 0).unwrap();
+    /// let _rx = ring.consumer().unwrap();
+    /// let again = Spsc::<u32>::open(&path, 0).unwrap(); // another process, typically
+    /// assert_eq!(again.consumer().unwrap_err(), ShmError::RoleTaken);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn consumer(&self) -> Result<Consumer<T>, ShmError> {
         let role = Role::claim(&self.region, CONSUMER)?;
         let (core, _tail) = Core::new(Arc::clone(&self.region), role, false)?;
@@ -284,6 +364,25 @@ impl<T> Core<T> {
 ///
 /// Dropping it closes the ring for the consumer, which still pops every
 /// element pushed before.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::error::PopError;
+/// use handoff::shm::spsc::Spsc;
+///
+/// let path = std::env::temp_dir().join(format!("doc-spsc-prod-{}", std::process::id()));
+/// let ring = Spsc::<u32>::create(&path, 2, 0).unwrap();
+/// let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+/// tx.push(1).unwrap();
+/// drop(tx);
+/// assert_eq!(rx.pop(), Ok(1));
+/// assert_eq!(rx.pop(), Err(PopError::Closed));
+/// handoff::shm::remove(&path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "dropping the producer closes the ring"]
 pub struct Producer<T> {
     core: Core<T>,
@@ -298,6 +397,25 @@ impl<T: Pod> Producer<T> {
     /// [`PushError::Full`] when the ring is full, [`PushError::Closed`] when
     /// the consumer is gone (dropped, or found dead: see the
     /// [module docs](super) on liveness) or wrote an impossible index.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PushError;
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-trypush-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 1, 0).unwrap();
+    /// let (mut tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert_eq!(tx.try_push(1), Ok(()));
+    /// assert_eq!(tx.try_push(2), Err(PushError::Full(2)));
+    /// drop(rx);
+    /// assert_eq!(tx.try_push(3), Err(PushError::Closed(3)));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn try_push(&mut self, value: T) -> Result<(), PushError<T>> {
         // A consumer that left cleanly, seen in its role word (one load).
@@ -351,6 +469,28 @@ impl<T: Pod> Producer<T> {
     ///
     /// [`PushError::Closed`] when the consumer is gone; it is noticed within
     /// about [`PROBE_INTERVAL`](super::PROBE_INTERVAL) of its death.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-push-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 1, 0).unwrap();
+    /// let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// std::thread::scope(|s| {
+    ///     s.spawn(move || {
+    ///         tx.push(1).unwrap();
+    ///         tx.push(2).unwrap(); // waits until 1 is popped
+    ///     });
+    ///     assert_eq!(rx.pop(), Ok(1));
+    ///     assert_eq!(rx.pop(), Ok(2));
+    /// });
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn push(&mut self, value: T) -> Result<(), PushError<T>> {
         match self.try_push(value) {
             Err(PushError::Full(value)) => self.push_slow(value, None),
@@ -364,6 +504,25 @@ impl<T: Pod> Producer<T> {
     ///
     /// [`PushError::Full`] if the ring was still full at the deadline;
     /// [`PushError::Closed`] as for [`push`](Self::push).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::time::Duration;
+    /// use handoff::error::PushError;
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-pusht-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 1, 0).unwrap();
+    /// let (mut tx, _rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// tx.push(1).unwrap();
+    /// let full = tx.push_timeout(2, Duration::from_millis(1));
+    /// assert_eq!(full, Err(PushError::Full(2)));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn push_timeout(&mut self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
         match self.try_push(value) {
             Err(PushError::Full(value)) => self.push_slow(value, Some(timeout)),
@@ -402,6 +561,20 @@ impl<T: Pod> Producer<T> {
     }
 
     /// How many elements the ring holds at most.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-pcap-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 3, 0).unwrap();
+    /// assert_eq!(ring.producer().unwrap().capacity(), 3);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.core.capacity as usize
     }
@@ -411,6 +584,22 @@ impl<T: Pod> Producer<T> {
     ///
     /// The consumer's index is read from the region and checked: if it is
     /// impossible, the ring is closed from then on and this returns 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-plen-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 3, 0).unwrap();
+    /// let (mut tx, _rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// tx.push(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn len(&self) -> usize {
         // Relaxed: a snapshot; nothing is read on its strength, and the head
         // only grows toward our tail, so it can only overstate the length.
@@ -419,12 +608,46 @@ impl<T: Pod> Producer<T> {
     }
 
     /// Whether the ring holds no element (a snapshot, see [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-pempty-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 3, 0).unwrap();
+    /// let (mut tx, _rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert!(tx.is_empty());
+    /// tx.push(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether the ring holds `capacity` elements (a snapshot, see
     /// [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-pfull-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 1, 0).unwrap();
+    /// let (mut tx, _rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert!(!tx.is_full());
+    /// tx.push(1).unwrap();
+    /// assert!(tx.is_full());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_full(&self) -> bool {
         self.len() == self.capacity()
     }
@@ -433,6 +656,23 @@ impl<T: Pod> Producer<T> {
     /// is probed at most once per [`PROBE_INTERVAL`](super::PROBE_INTERVAL)),
     /// or wrote an impossible index. Pushes then return
     /// [`PushError::Closed`].
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-pclosed-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 2, 0).unwrap();
+    /// let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert!(!tx.is_closed());
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.core.other_side_closed(CONSUMER)
     }
@@ -460,6 +700,23 @@ impl<T> fmt::Debug for Producer<T> {
 /// The consuming end of a shared [`Spsc`] ring.
 ///
 /// Dropping it closes the ring for the producer.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::error::PushError;
+/// use handoff::shm::spsc::Spsc;
+///
+/// let path = std::env::temp_dir().join(format!("doc-spsc-cons-{}", std::process::id()));
+/// let ring = Spsc::<u32>::create(&path, 2, 0).unwrap();
+/// let (mut tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+/// drop(rx);
+/// assert_eq!(tx.push(1), Err(PushError::Closed(1)));
+/// handoff::shm::remove(&path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "dropping the consumer closes the ring"]
 pub struct Consumer<T> {
     core: Core<T>,
@@ -474,6 +731,26 @@ impl<T: Pod> Consumer<T> {
     /// [`PopError::Empty`] when the ring is empty; [`PopError::Closed`] when
     /// it is empty and the producer is gone, or when the producer wrote an
     /// impossible index.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PopError;
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-trypop-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 2, 0).unwrap();
+    /// let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert_eq!(rx.try_pop(), Err(PopError::Empty));
+    /// tx.push(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// assert_eq!(rx.try_pop(), Err(PopError::Closed));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     #[inline]
     pub fn try_pop(&mut self) -> Result<T, PopError> {
         // An element, first by the cached tail, then by the producer's.
@@ -530,6 +807,26 @@ impl<T: Pod> Consumer<T> {
     /// [`PopError::Closed`] once the ring is empty and the producer is gone;
     /// a producer's death is noticed within about
     /// [`PROBE_INTERVAL`](super::PROBE_INTERVAL).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PopError;
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-pop-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 2, 0).unwrap();
+    /// let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// std::thread::scope(|s| {
+    ///     s.spawn(move || tx.push(7).unwrap()); // then drops `tx`
+    ///     assert_eq!(rx.pop(), Ok(7));
+    ///     assert_eq!(rx.pop(), Err(PopError::Closed));
+    /// });
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn pop(&mut self) -> Result<T, PopError> {
         match self.try_pop() {
             Err(PopError::Empty) => self.pop_slow(None),
@@ -543,6 +840,23 @@ impl<T: Pod> Consumer<T> {
     ///
     /// [`PopError::Empty`] if the ring was still empty at the deadline;
     /// [`PopError::Closed`] as for [`pop`](Self::pop).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::time::Duration;
+    /// use handoff::error::PopError;
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-popt-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 2, 0).unwrap();
+    /// let (_tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert_eq!(rx.pop_timeout(Duration::from_millis(1)), Err(PopError::Empty));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn pop_timeout(&mut self, timeout: Duration) -> Result<T, PopError> {
         match self.try_pop() {
             Err(PopError::Empty) => self.pop_slow(Some(timeout)),
@@ -581,6 +895,20 @@ impl<T: Pod> Consumer<T> {
     }
 
     /// How many elements the ring holds at most.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-ccap-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 3, 0).unwrap();
+    /// assert_eq!(ring.consumer().unwrap().capacity(), 3);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.core.capacity as usize
     }
@@ -590,6 +918,25 @@ impl<T: Pod> Consumer<T> {
     ///
     /// The producer's index is read from the region and checked: if it is
     /// impossible, the ring is closed from then on and this returns 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-clen-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 3, 0).unwrap();
+    /// let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// tx.push(1).unwrap();
+    /// tx.push(2).unwrap();
+    /// assert_eq!(rx.len(), 2);
+    /// rx.pop().unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn len(&self) -> usize {
         // Relaxed: a snapshot; no element is read on its strength (`try_pop`
         // acquires), and the tail only grows away from our head, so it can
@@ -599,12 +946,47 @@ impl<T: Pod> Consumer<T> {
     }
 
     /// Whether the ring holds no element (a snapshot, see [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-cempty-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 3, 0).unwrap();
+    /// let (mut tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert!(rx.is_empty());
+    /// tx.push(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether the ring holds `capacity` elements (a snapshot, see
     /// [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-cfull-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 1, 0).unwrap();
+    /// let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// tx.push(1).unwrap();
+    /// assert!(rx.is_full());
+    /// rx.pop().unwrap();
+    /// assert!(!rx.is_full());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_full(&self) -> bool {
         self.len() == self.capacity()
     }
@@ -614,6 +996,26 @@ impl<T: Pod> Consumer<T> {
     /// or wrote an impossible index. Elements it pushed before may still be
     /// in the ring; [`try_pop`](Self::try_pop) returns [`PopError::Closed`]
     /// once they are popped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PopError;
+    /// use handoff::shm::spsc::Spsc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-spsc-cclosed-{}", std::process::id()));
+    /// let ring = Spsc::<u32>::create(&path, 2, 0).unwrap();
+    /// let (mut tx, mut rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// tx.push(1).unwrap();
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// assert_eq!(rx.pop(), Ok(1), "what was pushed before is still there");
+    /// assert_eq!(rx.pop(), Err(PopError::Closed));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.core.other_side_closed(PRODUCER)
     }
