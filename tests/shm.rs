@@ -407,6 +407,27 @@ mod mpmc_ring {
         }
     }
 
+    /// Capacity 1 is where a stamp for "holds `p`" and one for "free for
+    /// `p + capacity`" could coincide: every small capacity, several laps.
+    #[test]
+    fn capacity() {
+        for capacity in 1..=4u32 {
+            let path = TempRegion::new("mpmc-capacity");
+            let ring = Mpmc::<u32>::create(&path.0, capacity as usize, 0).unwrap();
+            let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+            for lap in 0..5 {
+                for i in 0..capacity {
+                    assert_eq!(tx.try_push(lap * 100 + i), Ok(()), "capacity {capacity}");
+                }
+                assert_eq!(tx.try_push(99), Err(PushError::Full(99)), "capacity {capacity}");
+                for i in 0..capacity {
+                    assert_eq!(rx.try_pop(), Ok(lap * 100 + i), "capacity {capacity}");
+                }
+                assert_eq!(rx.try_pop(), Err(PopError::Empty), "capacity {capacity}");
+            }
+        }
+    }
+
     #[test]
     fn zero_capacity() {
         let path = TempRegion::new("mpmc-zero");

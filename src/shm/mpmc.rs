@@ -13,7 +13,12 @@
 //! |----------------|------|------------------------------------------------------|
 //! | `head`         | 0    | next position to pop                                 |
 //! | `tail`         | 1    | next position to push                                |
-//! | `stamp` (slot) | data | `== p`: free for the push of position `p`; `== p + 1`: holds the element of `p`; `p + capacity` after its pop |
+//! | `stamp` (slot) | data | `== 2p`: free for the push of position `p`; `== 2p + 1`: holds the element of `p`; `2(p + capacity)` after its pop |
+//!
+//! Stamps count in steps of two so that "holds the element of `p`" and
+//! "free for the push of `p + capacity`" differ even at capacity 1, where
+//! Vyukov's `p + 1` and `p + capacity` would be the same word; the three
+//! formulas live in [`Stamp`] and nowhere else.
 //!
 //! # Trust
 //!
@@ -81,6 +86,18 @@ const NOT_EMPTY: u64 = line(2);
 /// Notifier producers park on.
 const NOT_FULL: u64 = line(3);
 /// Lost races after which a `try_` call reports `Full` or `Empty`.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::shm::mpmc::MAX_RETRIES;
+///
+/// // Enough for any honest contention; a bound for a peer that never stops.
+/// assert!(MAX_RETRIES >= 1000);
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 pub const MAX_RETRIES: u32 = 1 << 12;
 /// Rereads of a moving tail after which `len` settles for the last pair.
 const LEN_TRIES: u32 = 8;
@@ -96,7 +113,8 @@ const LEN_TRIES: u32 = 8;
 ///
 /// let path = std::env::temp_dir().join(format!("doc-mpmc-{}", std::process::id()));
 /// let ring = Mpmc::<u32>::create(&path, 3, 0).unwrap();
-/// let (tx1, tx2, rx) = (ring.producer().unwrap(), ring.producer().unwrap(), ring.consumer().unwrap());
+/// let (tx1, tx2) = (ring.producer().unwrap(), ring.producer().unwrap());
+/// let rx = ring.consumer().unwrap();
 /// tx1.try_push(1).unwrap();
 /// tx2.try_push(2).unwrap();
 /// assert_eq!(rx.try_pop(), Ok(1));
@@ -119,6 +137,21 @@ impl<T: Pod> Mpmc<T> {
     /// [`ShmError::ZeroCapacity`] for capacity 0, [`ShmError::TooLarge`] when
     /// the size overflows, [`ShmError::Io`] when the file exists or cannot be
     /// created and mapped.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{mpmc::Mpmc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-create-{}", std::process::id()));
+    /// assert_eq!(Mpmc::<u64>::create(&path, 0, 1).unwrap_err(), ShmError::ZeroCapacity);
+    /// let ring = Mpmc::<u64>::create(&path, 5, 1).unwrap();
+    /// assert_eq!(ring.capacity(), 5);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn create(path: impl AsRef<Path>, capacity: usize, tag: u64) -> Result<Self, ShmError> {
         let print = Fingerprint {
             kind: Kind::Mpmc,
@@ -133,7 +166,7 @@ impl<T: Pod> Mpmc<T> {
             // READY store publishes these.
             let l = *r.layout();
             for i in 0..l.slots {
-                stamp_at(r, i).store(i, Relaxed);
+                stamp_at(r, i).store(Stamp::free(i), Relaxed);
             }
         })?;
         Ok(Self::wrap(region))
@@ -144,6 +177,22 @@ impl<T: Pod> Mpmc<T> {
     /// # Errors
     ///
     /// Every header check has its [`ShmError`]; see its variants.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{mpmc::Mpmc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-open-{}", std::process::id()));
+    /// let _created = Mpmc::<u16>::create(&path, 8, 3).unwrap();
+    /// let opened = Mpmc::<u16>::open(&path, 3).unwrap(); // another process, typically
+    /// assert_eq!(opened.capacity(), 8);
+    /// assert_eq!(Mpmc::<u16>::open(&path, 4).unwrap_err(), ShmError::Mismatch("type tag"));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn open(path: impl AsRef<Path>, tag: u64) -> Result<Self, ShmError> {
         let region = Region::open(
             path.as_ref(),
@@ -163,6 +212,20 @@ impl<T: Pod> Mpmc<T> {
     }
 
     /// How many elements the ring holds at most.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-cap-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 3, 0).unwrap();
+    /// assert_eq!(ring.capacity(), 3);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.region.layout().print.capacity as usize
     }
@@ -172,6 +235,22 @@ impl<T: Pod> Mpmc<T> {
     /// # Errors
     ///
     /// [`ShmError::RoleTaken`] once 32 producers have been claimed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{mpmc::Mpmc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-producer-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 2, 0).unwrap();
+    /// let producers: Vec<_> = (0..32).map(|_| ring.producer().unwrap()).collect();
+    /// assert_eq!(ring.producer().unwrap_err(), ShmError::RoleTaken);
+    /// drop(producers);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn producer(&self) -> Result<Producer<T>, ShmError> {
         let role = Role::claim(&self.region, PRODUCERS)?;
         Ok(Producer {
@@ -184,6 +263,22 @@ impl<T: Pod> Mpmc<T> {
     /// # Errors
     ///
     /// [`ShmError::RoleTaken`] once 32 consumers have been claimed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::{mpmc::Mpmc, ShmError};
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-consumer-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 2, 0).unwrap();
+    /// let consumers: Vec<_> = (0..32).map(|_| ring.consumer().unwrap()).collect();
+    /// assert_eq!(ring.consumer().unwrap_err(), ShmError::RoleTaken);
+    /// drop(consumers);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn consumer(&self) -> Result<Consumer<T>, ShmError> {
         let role = Role::claim(&self.region, CONSUMERS)?;
         Ok(Consumer {
@@ -197,6 +292,40 @@ impl<T> fmt::Debug for Mpmc<T> {
         f.debug_struct("Mpmc")
             .field("capacity", &self.region.layout().print.capacity)
             .finish_non_exhaustive()
+    }
+}
+
+/// The stamp arithmetic of the ring, in one place (the table is in the
+/// module docs). Every sum wraps: stamps and positions are compared only
+/// through [`Stamp::lag`].
+struct Stamp;
+
+impl Stamp {
+    /// The stamp of a slot free for the push of `position`.
+    #[inline]
+    fn free(position: u64) -> u64 {
+        position.wrapping_mul(2)
+    }
+
+    /// The stamp of a slot holding the element pushed at `position`.
+    #[inline]
+    fn filled(position: u64) -> u64 {
+        Stamp::free(position).wrapping_add(1)
+    }
+
+    /// The stamp of a slot whose element of `position` was popped: free for
+    /// the push one lap later.
+    #[inline]
+    fn emptied(position: u64, capacity: u64) -> u64 {
+        Stamp::free(position.wrapping_add(capacity))
+    }
+
+    /// How far `stamp` is ahead of `wanted`: 0 when it is the caller's turn,
+    /// below 0 when the other side has not released the slot yet, above 0
+    /// when other threads of the caller's side have moved past it.
+    #[inline]
+    fn lag(stamp: u64, wanted: u64) -> i64 {
+        stamp.wrapping_sub(wanted) as i64
     }
 }
 
@@ -295,6 +424,31 @@ impl<T> Core<T> {
 ///
 /// When the last producer ever claimed is gone, consumers see `Closed` once
 /// the ring is drained.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::error::PopError;
+/// use handoff::shm::mpmc::Mpmc;
+///
+/// let path = std::env::temp_dir().join(format!("doc-mpmc-prod-{}", std::process::id()));
+/// let ring = Mpmc::<u32>::create(&path, 4, 0).unwrap();
+/// let rx = ring.consumer().unwrap();
+/// std::thread::scope(|s| {
+///     for i in 0..2 {
+///         let tx = ring.producer().unwrap();
+///         s.spawn(move || tx.push(i).unwrap());
+///     }
+/// });
+/// let mut got = [rx.pop().unwrap(), rx.pop().unwrap()];
+/// got.sort();
+/// assert_eq!(got, [0, 1]);
+/// assert_eq!(rx.pop(), Err(PopError::Closed), "both producers are gone");
+/// handoff::shm::remove(&path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "dropping a producer may close the ring"]
 pub struct Producer<T> {
     core: Core<T>,
@@ -307,6 +461,25 @@ impl<T: Pod> Producer<T> {
     ///
     /// [`PushError::Full`] when the ring is full (or after [`MAX_RETRIES`]
     /// lost races); [`PushError::Closed`] when every consumer is gone.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PushError;
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-trypush-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 1, 0).unwrap();
+    /// let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert_eq!(tx.try_push(1), Ok(()));
+    /// assert_eq!(tx.try_push(2), Err(PushError::Full(2)));
+    /// drop(rx);
+    /// assert_eq!(tx.try_push(3), Err(PushError::Closed(3)));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn try_push(&self, value: T) -> Result<(), PushError<T>> {
         if liveness::peer(&self.core.region, CONSUMERS) == Peer::Closed {
             return Err(PushError::Closed(value));
@@ -317,7 +490,7 @@ impl<T: Pod> Producer<T> {
             // Acquire pairs with the Release stamp store of the pop that
             // freed the slot: its read of the old element is done.
             let (stamp, element) = self.core.slot(position);
-            let lag = stamp.load(Acquire).wrapping_sub(position) as i64;
+            let lag = Stamp::lag(stamp.load(Acquire), Stamp::free(position));
             if lag < 0 {
                 return Err(self.full_or_closed(value));
             }
@@ -333,7 +506,7 @@ impl<T: Pod> Producer<T> {
                     // `Core::slot`) and ours until the store below.
                     unsafe { core::ptr::write_volatile(element, value) };
                     // Release pairs with the Acquire stamp load of pops.
-                    stamp.store(position.wrapping_add(1), Release);
+                    stamp.store(Stamp::filled(position), Release);
                     self.core.notifier(NOT_EMPTY).notify_in(Scope::Shared, 1);
                     return Ok(());
                 }
@@ -358,6 +531,28 @@ impl<T: Pod> Producer<T> {
     ///
     /// [`PushError::Closed`] when every consumer is gone (noticed within
     /// about [`PROBE_INTERVAL`](super::PROBE_INTERVAL) of a death).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-push-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 1, 0).unwrap();
+    /// let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// std::thread::scope(|s| {
+    ///     s.spawn(|| {
+    ///         tx.push(1).unwrap();
+    ///         tx.push(2).unwrap(); // waits until 1 is popped
+    ///     });
+    ///     assert_eq!(rx.pop(), Ok(1));
+    ///     assert_eq!(rx.pop(), Ok(2));
+    /// });
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn push(&self, value: T) -> Result<(), PushError<T>> {
         self.push_within(value, None)
     }
@@ -368,6 +563,25 @@ impl<T: Pod> Producer<T> {
     ///
     /// [`PushError::Full`] if the ring was still full at the deadline;
     /// [`PushError::Closed`] as for [`push`](Self::push).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::time::Duration;
+    /// use handoff::error::PushError;
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-pusht-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 1, 0).unwrap();
+    /// let (tx, _rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// tx.push(1).unwrap();
+    /// let full = tx.push_timeout(2, Duration::from_millis(1));
+    /// assert_eq!(full, Err(PushError::Full(2)));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn push_timeout(&self, value: T, timeout: Duration) -> Result<(), PushError<T>> {
         self.push_within(value, Some(timeout))
     }
@@ -387,7 +601,7 @@ impl<T: Pod> Producer<T> {
             }
             let core = &self.core;
             let ready = || {
-                core.turn_is(TAIL, |p| p) || liveness::peer(&core.region, CONSUMERS) == Peer::Closed
+                core.turn_is(TAIL, Stamp::free) || liveness::peer(&core.region, CONSUMERS) == Peer::Closed
             };
             if !blocked.pause(core.notifier(NOT_FULL), ready) {
                 return self.try_push(value);
@@ -395,6 +609,20 @@ impl<T: Pod> Producer<T> {
         }
     }
     /// How many elements the ring holds at most.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-pcap-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 3, 0).unwrap();
+    /// assert_eq!(ring.producer().unwrap().capacity(), 3);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.core.capacity as usize
     }
@@ -403,16 +631,65 @@ impl<T: Pod> Producer<T> {
     /// this process or another, may change at once. Counts slots claimed but
     /// not yet written or read; always in `0..=capacity`, whatever a peer
     /// wrote to the positions.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-plen-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 3, 0).unwrap();
+    /// let tx = ring.producer().unwrap();
+    /// tx.push(1).unwrap();
+    /// assert_eq!(tx.len(), 1);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn len(&self) -> usize {
         self.core.len()
     }
 
     /// Whether the ring holds no element (a snapshot, like [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-pempty-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 3, 0).unwrap();
+    /// let tx = ring.producer().unwrap();
+    /// assert!(tx.is_empty());
+    /// tx.push(1).unwrap();
+    /// assert!(!tx.is_empty());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether every slot is taken (a snapshot, like [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-pfull-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 1, 0).unwrap();
+    /// let tx = ring.producer().unwrap();
+    /// tx.push(1).unwrap();
+    /// assert!(tx.is_full());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_full(&self) -> bool {
         self.len() == self.capacity()
     }
@@ -421,6 +698,25 @@ impl<T: Pod> Producer<T> {
     /// locks are probed at most once per
     /// [`PROBE_INTERVAL`](super::PROBE_INTERVAL)), so that no push can
     /// succeed.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-pclosed-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 2, 0).unwrap();
+    /// let tx = ring.producer().unwrap();
+    /// let (rx1, rx2) = (ring.consumer().unwrap(), ring.consumer().unwrap());
+    /// drop(rx1);
+    /// assert!(!tx.is_closed(), "one consumer is left");
+    /// drop(rx2);
+    /// assert!(tx.is_closed());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.core.other_side(CONSUMERS) == Peer::Closed
     }
@@ -436,6 +732,33 @@ impl<T> Drop for Producer<T> {
 }
 
 /// A consuming handle of a shared [`Mpmc`] ring; usable from several threads.
+///
+/// # Example
+///
+/// ```
+/// # #[cfg(not(feature = "loom"))] fn main() {
+/// use handoff::shm::mpmc::Mpmc;
+///
+/// let path = std::env::temp_dir().join(format!("doc-mpmc-cons-{}", std::process::id()));
+/// let ring = Mpmc::<u32>::create(&path, 4, 0).unwrap();
+/// let tx = ring.producer().unwrap();
+/// for i in 0..4 {
+///     tx.push(i).unwrap();
+/// }
+/// let sum: u32 = std::thread::scope(|s| {
+///     let workers: Vec<_> = (0..2)
+///         .map(|_| {
+///             let rx = ring.consumer().unwrap();
+///             s.spawn(move || (0..2).map(|_| rx.pop().unwrap()).sum::<u32>())
+///         })
+///         .collect();
+///     workers.into_iter().map(|w| w.join().unwrap()).sum()
+/// });
+/// assert_eq!(sum, 6);
+/// handoff::shm::remove(&path).unwrap();
+/// # }
+/// # #[cfg(feature = "loom")] fn main() {}
+/// ```
 #[must_use = "dropping a consumer may close the ring"]
 pub struct Consumer<T> {
     core: Core<T>,
@@ -449,6 +772,26 @@ impl<T: Pod> Consumer<T> {
     /// [`PopError::Empty`] when the ring is empty (or after [`MAX_RETRIES`]
     /// lost races); [`PopError::Closed`] when it is empty and every producer
     /// is gone.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PopError;
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-trypop-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 2, 0).unwrap();
+    /// let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert_eq!(rx.try_pop(), Err(PopError::Empty));
+    /// tx.push(1).unwrap();
+    /// drop(tx);
+    /// assert_eq!(rx.try_pop(), Ok(1));
+    /// assert_eq!(rx.try_pop(), Err(PopError::Closed));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn try_pop(&self) -> Result<T, PopError> {
         match self.pop_once() {
             Some(value) => Ok(value),
@@ -464,7 +807,7 @@ impl<T: Pod> Consumer<T> {
         for _ in 0..MAX_RETRIES {
             // Acquire pairs with the Release stamp store of the push.
             let (stamp, element) = self.core.slot(position);
-            let lag = stamp.load(Acquire).wrapping_sub(position.wrapping_add(1)) as i64;
+            let lag = Stamp::lag(stamp.load(Acquire), Stamp::filled(position));
             if lag < 0 {
                 return None;
             }
@@ -480,7 +823,7 @@ impl<T: Pod> Consumer<T> {
                     let value = unsafe { core::ptr::read_volatile(element) };
                     // Release pairs with the Acquire stamp load of the
                     // push that reuses the slot.
-                    stamp.store(position.wrapping_add(self.core.capacity), Release);
+                    stamp.store(Stamp::emptied(position, self.core.capacity), Release);
                     self.core.notifier(NOT_FULL).notify_in(Scope::Shared, 1);
                     return Some(value);
                 }
@@ -494,7 +837,7 @@ impl<T: Pod> Consumer<T> {
     #[cold]
     fn empty_or_closed(&self) -> PopError {
         if self.core.other_side(PRODUCERS) == Peer::Closed
-            && !self.core.turn_is(HEAD, |p| p.wrapping_add(1))
+            && !self.core.turn_is(HEAD, Stamp::filled)
         {
             return PopError::Closed;
         }
@@ -506,6 +849,26 @@ impl<T: Pod> Consumer<T> {
     /// # Errors
     ///
     /// [`PopError::Closed`] once the ring is empty and every producer is gone.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PopError;
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-pop-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 2, 0).unwrap();
+    /// let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// std::thread::scope(|s| {
+    ///     s.spawn(move || tx.push(7).unwrap()); // then drops `tx`
+    ///     assert_eq!(rx.pop(), Ok(7));
+    ///     assert_eq!(rx.pop(), Err(PopError::Closed));
+    /// });
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn pop(&self) -> Result<T, PopError> {
         self.pop_within(None)
     }
@@ -516,6 +879,23 @@ impl<T: Pod> Consumer<T> {
     ///
     /// [`PopError::Empty`] if the ring was still empty at the deadline;
     /// [`PopError::Closed`] as for [`pop`](Self::pop).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use std::time::Duration;
+    /// use handoff::error::PopError;
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-popt-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 2, 0).unwrap();
+    /// let (_tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert_eq!(rx.pop_timeout(Duration::from_millis(1)), Err(PopError::Empty));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn pop_timeout(&self, timeout: Duration) -> Result<T, PopError> {
         self.pop_within(Some(timeout))
     }
@@ -535,7 +915,7 @@ impl<T: Pod> Consumer<T> {
             }
             let core = &self.core;
             let ready = || {
-                core.turn_is(HEAD, |p| p.wrapping_add(1))
+                core.turn_is(HEAD, Stamp::filled)
                     || liveness::peer(&core.region, PRODUCERS) == Peer::Closed
             };
             if !blocked.pause(core.notifier(NOT_EMPTY), ready) {
@@ -544,6 +924,20 @@ impl<T: Pod> Consumer<T> {
         }
     }
     /// How many elements the ring holds at most.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-ccap-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 3, 0).unwrap();
+    /// assert_eq!(ring.consumer().unwrap().capacity(), 3);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn capacity(&self) -> usize {
         self.core.capacity as usize
     }
@@ -552,16 +946,70 @@ impl<T: Pod> Consumer<T> {
     /// this process or another, may change at once. Counts slots claimed but
     /// not yet written or read; always in `0..=capacity`, whatever a peer
     /// wrote to the positions.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-clen-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 3, 0).unwrap();
+    /// let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// tx.push(1).unwrap();
+    /// tx.push(2).unwrap();
+    /// assert_eq!(rx.len(), 2);
+    /// rx.pop().unwrap();
+    /// assert_eq!(rx.len(), 1);
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn len(&self) -> usize {
         self.core.len()
     }
 
     /// Whether the ring holds no element (a snapshot, like [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-cempty-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 3, 0).unwrap();
+    /// let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// assert!(rx.is_empty());
+    /// tx.push(1).unwrap();
+    /// assert!(!rx.is_empty());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether every slot is taken (a snapshot, like [`len`](Self::len)).
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-cfull-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 1, 0).unwrap();
+    /// let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// tx.push(1).unwrap();
+    /// assert!(rx.is_full());
+    /// rx.pop().unwrap();
+    /// assert!(!rx.is_full());
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_full(&self) -> bool {
         self.len() == self.capacity()
     }
@@ -571,6 +1019,26 @@ impl<T: Pod> Consumer<T> {
     /// [`PROBE_INTERVAL`](super::PROBE_INTERVAL)). Elements may still be left
     /// to pop; [`try_pop`](Self::try_pop) returns [`PopError::Closed`] once
     /// they are not.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// # #[cfg(not(feature = "loom"))] fn main() {
+    /// use handoff::error::PopError;
+    /// use handoff::shm::mpmc::Mpmc;
+    ///
+    /// let path = std::env::temp_dir().join(format!("doc-mpmc-cclosed-{}", std::process::id()));
+    /// let ring = Mpmc::<u32>::create(&path, 2, 0).unwrap();
+    /// let (tx, rx) = (ring.producer().unwrap(), ring.consumer().unwrap());
+    /// tx.push(1).unwrap();
+    /// drop(tx);
+    /// assert!(rx.is_closed());
+    /// assert_eq!(rx.pop(), Ok(1), "what was pushed before is still there");
+    /// assert_eq!(rx.pop(), Err(PopError::Closed));
+    /// handoff::shm::remove(&path).unwrap();
+    /// # }
+    /// # #[cfg(feature = "loom")] fn main() {}
+    /// ```
     pub fn is_closed(&self) -> bool {
         self.core.other_side(PRODUCERS) == Peer::Closed
     }
