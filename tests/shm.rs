@@ -419,7 +419,11 @@ mod mpmc_ring {
                 for i in 0..capacity {
                     assert_eq!(tx.try_push(lap * 100 + i), Ok(()), "capacity {capacity}");
                 }
-                assert_eq!(tx.try_push(99), Err(PushError::Full(99)), "capacity {capacity}");
+                assert_eq!(
+                    tx.try_push(99),
+                    Err(PushError::Full(99)),
+                    "capacity {capacity}"
+                );
                 for i in 0..capacity {
                     assert_eq!(rx.try_pop(), Ok(lap * 100 + i), "capacity {capacity}");
                 }

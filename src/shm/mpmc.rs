@@ -601,7 +601,8 @@ impl<T: Pod> Producer<T> {
             }
             let core = &self.core;
             let ready = || {
-                core.turn_is(TAIL, Stamp::free) || liveness::peer(&core.region, CONSUMERS) == Peer::Closed
+                core.turn_is(TAIL, Stamp::free)
+                    || liveness::peer(&core.region, CONSUMERS) == Peer::Closed
             };
             if !blocked.pause(core.notifier(NOT_FULL), ready) {
                 return self.try_push(value);
