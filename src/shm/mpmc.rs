@@ -18,7 +18,7 @@
 //! Stamps count in steps of two so that "holds the element of `p`" and
 //! "free for the push of `p + capacity`" differ even at capacity 1, where
 //! Vyukov's `p + 1` and `p + capacity` would be the same word; the three
-//! formulas live in [`Stamp`] and nowhere else.
+//! formulas live in `Stamp` and nowhere else.
 //!
 //! # Trust
 //!
