@@ -32,9 +32,15 @@
 //! * [`push`](Producer::push) and [`pop`](Consumer::pop) spin briefly, then
 //!   yield their core a few dozen times (cheap when threads outnumber
 //!   cores), then park on a [`Notifier`]. The timed calls do the same before
-//!   their deadline starts, so they may overrun it by those microseconds. Each value pushed wakes at most one parked
-//!   consumer and each value popped at most one parked producer; when nobody
-//!   is parked the notify makes no system call.
+//!   their deadline starts, so they may overrun it by those microseconds.
+//! * Each value pushed wakes at most one sleeping consumer and each value
+//!   popped at most one sleeping producer (a futex wake of one); when nobody
+//!   is parked the notify makes no system call. A thread that has announced
+//!   itself but not yet gone to sleep also rechecks instead of sleeping: it
+//!   was not asleep, so that costs it no wake. A call that succeeds after
+//!   parking passes the wake on when the ring shows another ready slot, so a
+//!   wake spent on a slot still being written cannot leave a thread asleep
+//!   beside a value.
 //! * Closing (the last handle of one side dropped) wakes every parked thread
 //!   of the other side.
 //!
@@ -211,7 +217,15 @@ impl Laps {
     }
 
     /// How many positions lie from `head` up to `tail` (closed bit removed).
+    ///
+    /// A head that reads as ahead of the tail (a stale tail beside a newer
+    /// head: the loads in `len` are Relaxed) counts as an empty ring.
     fn distance(&self, head: usize, tail: usize) -> usize {
+        // Laps and indices both grow with the position, so a wrapping
+        // difference orders two positions less than half the range apart.
+        if (tail.wrapping_sub(head) as isize) < 0 {
+            return 0;
+        }
         let (hix, tix) = (self.index(head), self.index(tail));
         if hix < tix {
             tix - hix
@@ -324,6 +338,26 @@ impl<T> Shared<T> {
     #[inline]
     fn not_full(&self) -> &Notifier {
         &self.head.parked
+    }
+
+    /// Whether the slot at the head holds a value (a snapshot).
+    fn head_ready(&self) -> bool {
+        // Relaxed head: it only picks the slot. Acquire stamp: as in `try_pop`.
+        let pos = self.head.pos.load(Relaxed);
+        let stamp = self.slots[self.laps.index(pos)].stamp.load(Acquire);
+        Laps::turn(stamp, self.laps.filled(pos)) == Turn::Mine
+    }
+
+    /// Whether the slot at the tail is free and the ring open (a snapshot).
+    fn tail_free(&self) -> bool {
+        // Relaxed tail, Acquire stamp: as in `try_push`. A closed ring has
+        // woken every producer already.
+        let pos = self.tail.pos.load(Relaxed);
+        if pos & self.laps.closed_bit() != 0 {
+            return false;
+        }
+        let stamp = self.slots[self.laps.index(pos)].stamp.load(Acquire);
+        Laps::turn(stamp, pos) == Turn::Mine
     }
 
     /// Whether one side has no handles left.
@@ -512,11 +546,19 @@ const EXTRA_YIELDS: usize = 64;
 
 /// Spins briefly, then parks on `notifier`, until `attempt` returns `Some` or
 /// `timeout` passes (`None`: never).
+///
+/// A call that succeeds after parking notifies `notifier` once more if
+/// `more_ready` says another thread of its side could now succeed too. A wake
+/// can be spent without a result: a consumer woken by the push at `p + 1`
+/// finds the slot at `p` still being written and parks again, and the push
+/// at `p` then wakes just one consumer. Passing the wake on keeps the other
+/// from sleeping beside a ready value while producers stay quiet.
 #[cold]
 fn spin_then_park<R>(
     notifier: &Notifier,
     timeout: Option<Duration>,
     mut attempt: impl FnMut() -> Option<R>,
+    more_ready: impl FnOnce() -> bool,
 ) -> Option<R> {
     // Spin: the other side usually moves within a microsecond, and parking
     // costs several.
@@ -548,6 +590,11 @@ fn spin_then_park<R>(
         },
         timeout,
     );
+
+    // Pass a spent wake on (see above); no system call unless someone parks.
+    if done.is_some() && more_ready() {
+        notifier.notify_one();
+    }
     done
 }
 
@@ -675,16 +722,21 @@ impl<T> Producer<T> {
     fn push_blocking(&self, value: T, timeout: Option<Duration>) -> Result<(), PushError<T>> {
         let shared = &*self.shared;
         let mut pending = Some(value);
-        let done = spin_then_park(shared.not_full(), timeout, || {
-            let value = pending.take().expect("the value waits here between tries");
-            match shared.try_push(value) {
-                Err(PushError::Full(value)) => {
-                    pending = Some(value);
-                    None
+        let done = spin_then_park(
+            shared.not_full(),
+            timeout,
+            || {
+                let value = pending.take().expect("the value waits here between tries");
+                match shared.try_push(value) {
+                    Err(PushError::Full(value)) => {
+                        pending = Some(value);
+                        None
+                    }
+                    done => Some(done),
                 }
-                done => Some(done),
-            }
-        });
+            },
+            || shared.tail_free(),
+        );
         done.unwrap_or_else(|| {
             let value = pending
                 .take()
@@ -946,10 +998,15 @@ impl<T> Consumer<T> {
     #[cold]
     fn pop_blocking(&self, timeout: Option<Duration>) -> Result<T, PopError> {
         let shared = &*self.shared;
-        let done = spin_then_park(shared.not_empty(), timeout, || match shared.try_pop() {
-            Err(PopError::Empty) => None,
-            done => Some(done),
-        });
+        let done = spin_then_park(
+            shared.not_empty(),
+            timeout,
+            || match shared.try_pop() {
+                Err(PopError::Empty) => None,
+                done => Some(done),
+            },
+            || shared.head_ready(),
+        );
         done.unwrap_or(Err(PopError::Empty))
     }
 

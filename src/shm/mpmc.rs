@@ -590,11 +590,21 @@ impl<T: Pod> Producer<T> {
     /// `timeout` passes (`None`: never).
     fn push_within(&self, mut value: T, timeout: Option<Duration>) -> Result<(), PushError<T>> {
         let mut blocked = Blocked::new(timeout);
+        let mut paused = false;
         loop {
             match self.try_push(value) {
                 Err(PushError::Full(back)) => value = back,
+                Ok(()) if paused => {
+                    // A wake can be spent on a slot whose pop is still
+                    // reading it; pass it on if another slot is free.
+                    if self.core.turn_is(TAIL, Stamp::free) {
+                        self.core.notifier(NOT_FULL).notify_in(Scope::Shared, 1);
+                    }
+                    return Ok(());
+                }
                 other => return other,
             }
+            paused = true;
             if blocked.probe_due() && liveness::probe(&self.core.region, CONSUMERS) == Peer::Closed
             {
                 return Err(PushError::Closed(value));
@@ -905,11 +915,21 @@ impl<T: Pod> Consumer<T> {
     /// `timeout` passes (`None`: never).
     fn pop_within(&self, timeout: Option<Duration>) -> Result<T, PopError> {
         let mut blocked = Blocked::new(timeout);
+        let mut paused = false;
         loop {
             match self.try_pop() {
                 Err(PopError::Empty) => {}
+                Ok(value) if paused => {
+                    // A wake can be spent on a slot whose push is still
+                    // writing it; pass it on if another element is ready.
+                    if self.core.turn_is(HEAD, Stamp::filled) {
+                        self.core.notifier(NOT_EMPTY).notify_in(Scope::Shared, 1);
+                    }
+                    return Ok(value);
+                }
                 other => return other,
             }
+            paused = true;
             if blocked.probe_due() && liveness::probe(&self.core.region, PRODUCERS) == Peer::Closed
             {
                 return self.try_pop();
