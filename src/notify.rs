@@ -38,9 +38,16 @@
 //! | `epoch`   | bumped (wrapping) by every notify that finds a waiter; parked threads futex-wait on it |
 //! | `waiters` | threads between announcing themselves and leaving their wait |
 //!
-//! Any bit pattern is a valid state: a wrong `waiters` count costs at most a
-//! needless wake, and a wrong `epoch` a spurious return. That is why a
-//! `Notifier` may sit in memory another process writes.
+//! Any bit pattern is a valid state, which is why a `Notifier` may sit in
+//! memory another process writes: no value of either word can cause undefined
+//! behaviour or a panic. What wrong values cost:
+//!
+//! * a `waiters` count that is too high (a process died while parked) makes
+//!   every later notify pay a needless wake system call;
+//! * a count that is too low (a peer wrote nonsense over it) lets a notify
+//!   skip a parked thread, whose wake is then lost. The shared rings bound
+//!   that loss: they park in slices of `shm::PROBE_INTERVAL` and recheck;
+//! * a wrong `epoch` makes a parked thread return spuriously and recheck.
 //!
 //! The epoch is 32 bits: a waiter that read it and is then descheduled for
 //! exactly 2³² notifies before sleeping would miss one wake. That needs
@@ -209,6 +216,9 @@ impl Notifier {
 
     /// Wakes up to `count` parked threads of the given [`Scope`]; use
     /// [`Scope::Shared`] when the notifier lives in memory shared by processes.
+    /// A `count` of 0 wakes nobody. Where the kernel cannot wake an exact
+    /// number (the portable fallback outside Linux), a count above 1 wakes
+    /// every parked thread; each rechecks its condition, so that is safe.
     ///
     /// Returns whether a waiter was seen (and a wake sent).
     ///
@@ -226,7 +236,7 @@ impl Notifier {
     /// ```
     #[inline]
     pub fn notify_in(&self, scope: Scope, count: u32) -> bool {
-        if !self.has_waiters(scope) {
+        if count == 0 || !self.has_waiters(scope) {
             return false;
         }
         self.wake_slow(scope, count);
@@ -424,11 +434,7 @@ impl Notifier {
     fn wake_slow(&self, scope: Scope, count: u32) {
         // Release pairs with the Acquire epoch load in `park`.
         self.epoch.fetch_add(1, Release);
-        if count == 1 {
-            wait::wake_one_in(scope, &self.epoch);
-        } else {
-            wait::wake_all_in(scope, &self.epoch);
-        }
+        wait::wake_up_to(scope, &self.epoch, count);
     }
 }
 

@@ -332,6 +332,13 @@ pub fn wake_all_in(scope: Scope, word: &AtomicU32) -> Option<usize> {
     backend::wake(scope, word, u32::MAX)
 }
 
+/// Wakes up to `count` threads waiting on `word` in `scope` (every one where
+/// the backend cannot count: see [`crate::notify::Notifier::notify_in`]).
+#[inline]
+pub(crate) fn wake_up_to(scope: Scope, word: &AtomicU32, count: u32) -> Option<usize> {
+    backend::wake(scope, word, count)
+}
+
 /// A wait's deadline, fixed when the wait starts.
 ///
 /// Under loom there is no clock: a timed wait ends only when the modelled
