@@ -381,8 +381,7 @@ impl ShardedCounter {
     /// # #[cfg(feature = "loom")] fn main() {}
     /// ```
     pub fn new() -> Self {
-        let parallelism = std::thread::available_parallelism().map_or(1, |n| n.get());
-        Self::build(parallelism)
+        Self::build(crate::sync::available_parallelism())
     }
 
     /// A counter at zero with `cells` cells, rounded up to a power of two.

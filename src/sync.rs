@@ -30,6 +30,30 @@ pub(crate) use loom::thread;
 #[allow(unused_imports)]
 pub(crate) use crossbeam_utils::CachePadded;
 
+/// The modelled futex of `wait`'s loom backend is built from these.
+#[cfg(feature = "loom")]
+pub(crate) use loom::{
+    lazy_static,
+    sync::{Condvar, Mutex},
+};
+
+/// How many threads the machine runs at once (1 when unknown). Not modelled:
+/// loom has no such notion, and the answer only sizes tables.
+#[inline]
+#[allow(dead_code)]
+pub(crate) fn available_parallelism() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// Puts the calling OS thread to sleep; for the polling fallback of `wait`,
+/// which is never compiled under loom.
+#[cfg(not(feature = "loom"))]
+#[inline]
+#[allow(dead_code)]
+pub(crate) fn sleep(duration: core::time::Duration) {
+    std::thread::sleep(duration);
+}
+
 /// An `UnsafeCell` with loom's closure API, so the same code checks accesses
 /// under loom and compiles to a bare pointer otherwise.
 #[cfg(not(feature = "loom"))]

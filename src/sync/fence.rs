@@ -113,6 +113,11 @@ pub(crate) use imp::{expedited, heavy};
 
 /// The light side of an expedited pair: stops the compiler from moving memory
 /// accesses across it; the other side's [`heavy`] supplies the CPU barrier.
+///
+/// SeqCst because a compiler fence of any weaker ordering still lets the
+/// compiler move a later load above an earlier store, and that store-to-load
+/// order (the condition's store, then the `waiters` load) is the one the
+/// membarrier pairing needs; no hardware order is bought here.
 #[inline]
 pub(crate) fn light() {
     core::sync::atomic::compiler_fence(core::sync::atomic::Ordering::SeqCst);

@@ -22,6 +22,8 @@ pub(super) fn wait(
     timeout: Option<Duration>,
 ) -> WaitOutcome {
     // Return at once, as a futex would, when the word already differs.
+    // Relaxed here and below: as the kernel's compare, the load only decides
+    // whether to return; callers order their own reads afterwards.
     if word.load(Relaxed) != expected {
         return WaitOutcome::NotEqual;
     }
@@ -55,7 +57,7 @@ fn poll(word: &AtomicU32, expected: u32, deadline: Option<Instant>) -> WaitOutco
             }
             None => step,
         };
-        std::thread::sleep(nap);
+        crate::sync::sleep(nap);
 
         // The wake we can observe here is the change of value.
         if word.load(Relaxed) != expected {

@@ -106,6 +106,8 @@ pub(super) fn wait(
             Some(libc::EINTR) => {
                 // A signal cut the sleep short. If the word moved meanwhile we
                 // did sleep and the change is what the caller waits for.
+                // Relaxed: like the kernel's own compare, this only decides
+                // whether to return; the caller orders what it reads next.
                 if word.load(Relaxed) != expected {
                     return WaitOutcome::Woken;
                 }
