@@ -1,6 +1,6 @@
 //! Loom models of the MPMC ring: two producers and one consumer, one producer
-//! and two consumers, and closing races, at capacity 1 and 2, through the
-//! blocking calls (so parking and notifying are checked too).
+//! and two consumers, two of each, and closing races, at capacity 1 and 2,
+//! through the blocking calls (so parking and notifying are checked too).
 //!
 //! Each model runs in more than one spawn order and asserts, across all its
 //! iterations, that its interesting outcomes were reached, so a model that
@@ -344,4 +344,56 @@ fn timed_push() {
         }
     });
     outcomes.assert_reached(&["timed push went in", "timed push timed out"]);
+}
+
+/// Two producers push one value each and two consumers pop one each, all
+/// through the blocking calls, at capacity 2. The producers stay alive until
+/// both consumers have returned, so a parked consumer can only be woken by a
+/// push's notify or by a wake passed on, never by the close.
+///
+/// A consumer woken by the push into the second slot can find the first slot
+/// still being written and park again; the push into the first then wakes one
+/// consumer, which must pass the wake on, or the other sleeps beside the
+/// second value: a deadlock, which loom reports. With the pass-on removed from
+/// `spin_then_park` this model fails within seconds. Reaching that order takes
+/// two preemptions; at capacity 1 a bound of 2 ran past twelve minutes here,
+/// so capacity 1 is left to the three-thread models above.
+///
+/// Five threads are too many for loom, so the main thread is the second
+/// producer; the other producer is spawned before or after the consumers.
+#[test]
+fn two_producers_two_consumers() {
+    for consumers_first in [true, false] {
+        let seen = Seen::new(2);
+        let outcomes = seen.clone();
+        model(2, move || {
+            let (tx, rx) = channel::<u32>(2).unwrap();
+            let spawn_consumer = || {
+                let rx = rx.clone();
+                thread::spawn(move || rx.pop().unwrap())
+            };
+            let spawn_producer = || {
+                let tx = tx.clone();
+                thread::spawn(move || {
+                    tx.push(1).unwrap();
+                    tx
+                })
+            };
+            let (consumers, producer) = if consumers_first {
+                let consumers = [spawn_consumer(), spawn_consumer()];
+                (consumers, spawn_producer())
+            } else {
+                let producer = spawn_producer();
+                ([spawn_consumer(), spawn_consumer()], producer)
+            };
+            tx.push(2).unwrap();
+            let got = consumers.map(|c| c.join().unwrap());
+            seen.hit(if got == [1, 2] { 0 } else { 1 });
+            assert!(got == [1, 2] || got == [2, 1], "{got:?}");
+            drop(producer.join().unwrap());
+            drop(tx);
+            assert_eq!(rx.pop(), Err(PopError::Closed));
+        });
+        outcomes.assert_reached(&["first consumer got 1", "first consumer got 2"]);
+    }
 }
