@@ -269,10 +269,10 @@ impl Notifier {
         self.wait_until_in(Scope::Private, ready, timeout)
     }
 
-    /// Like [`wait_until`](Self::wait_until), but first spins briefly: a
-    /// bounded, growing number of spin hints and then yields (a few
-    /// microseconds in all), checking `ready()` between steps, and parks only
-    /// if the condition is still false after that.
+    /// Like [`wait_until`](Self::wait_until), but first spins briefly: 128
+    /// spin hints and then 4 yields (a few microseconds in all), checking
+    /// `ready()` after each, and parks only if the condition is still false
+    /// after that.
     ///
     /// Use it when the condition is usually made true soon by a thread running
     /// on another core (a ping-pong, a ring that is rarely empty for long):

@@ -105,42 +105,54 @@ pub(crate) fn spin_hint() {
     loom::thread::yield_now();
 }
 
-/// Bounded exponential spinning before a thread parks.
+/// Bounded spinning before a thread parks: [`SPINS`](Self::SPINS) steps of one
+/// spin hint each, then [`YIELDS`](Self::YIELDS) steps that yield the core.
 ///
-/// crossbeam's `Backoff` outside loom; under loom every step yields, because
-/// loom cannot make progress through a busy loop that never yields.
+/// Each step is followed by the caller's check, so a condition made true while
+/// we spin is seen within one spin hint (tens of nanoseconds), not after the
+/// next doubling of an exponential backoff: a round trip between two threads
+/// is then paid once, not rounded up to the next step. The total spin matches
+/// crossbeam's `Backoff` (127 hints, then 4 yields), so a thread that will
+/// park anyway burns no more than it did.
+///
+/// Under loom every step yields, because loom cannot make progress through a
+/// busy loop that never yields, and one step completes the spin.
 #[derive(Debug, Default)]
 pub(crate) struct Backoff {
-    #[cfg(not(feature = "loom"))]
-    inner: crossbeam_utils::Backoff,
-    #[cfg(feature = "loom")]
     steps: u32,
 }
 
 #[allow(dead_code)]
 impl Backoff {
+    /// Steps that spin once each.
+    const SPINS: u32 = 128;
+    /// Steps that yield the core, after the spinning ones.
+    const YIELDS: u32 = 4;
+
     #[inline]
     pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    /// One step of spinning (then yielding) that grows with each call.
+    /// One step: a spin hint, or a yield once the spinning steps are spent.
     #[inline]
     pub(crate) fn snooze(&mut self) {
         #[cfg(not(feature = "loom"))]
-        self.inner.snooze();
-        #[cfg(feature = "loom")]
-        {
-            self.steps += 1;
-            loom::thread::yield_now();
+        if self.steps < Self::SPINS {
+            core::hint::spin_loop();
+        } else {
+            std::thread::yield_now();
         }
+        #[cfg(feature = "loom")]
+        loom::thread::yield_now();
+        self.steps += 1;
     }
 
     /// Whether spinning has gone on long enough that the caller should park.
     #[inline]
     pub(crate) fn is_completed(&self) -> bool {
         #[cfg(not(feature = "loom"))]
-        return self.inner.is_completed();
+        return self.steps >= Self::SPINS + Self::YIELDS;
         // Under loom one step is enough: the model explores the interleavings
         // that spinning would have waited for.
         #[cfg(feature = "loom")]
