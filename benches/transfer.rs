@@ -4,8 +4,9 @@
 //!
 //! * `round_trip`: a buffer sent to a worker thread through a ring and sent
 //!   back, for 1 KiB and 10 MiB. Only the handle moves, so both sizes should
-//!   cost the same. Rings: `handoff::spsc` with blocking `push`/`pop`,
-//!   and rtrb's busy-polled SPSC ring for comparison.
+//!   cost the same. Rings: `handoff::spsc` with blocking `push`/`pop`, the
+//!   same busy-polled with `try_push`/`try_pop`, and rtrb's busy-polled SPSC
+//!   ring for comparison.
 //! * `copy`: what the transfer saves: `Vec::clone` of the same sizes.
 //! * `pool`: a loan and its return against allocating and freeing a zeroed
 //!   buffer of the same size with `vec![0u8; n]`, and against a pool of
@@ -59,6 +60,50 @@ mod demo {
                 b.iter(|| {
                     to_worker.push(buf.take().unwrap()).unwrap();
                     buf = Some(from_worker.pop().unwrap());
+                })
+            });
+            drop(to_worker);
+            worker.join().unwrap();
+            assert_eq!(buf.unwrap().len(), len);
+        }
+        g.finish();
+    }
+
+    /// Round trips through two `handoff::spsc` rings, both sides busy-polling
+    /// with `try_push`/`try_pop` exactly as the rtrb line does: the ring's own
+    /// cost, without the spin-then-park policy of the blocking calls.
+    fn round_trip_spsc_polled(c: &mut Criterion) {
+        let mut g = c.benchmark_group("round_trip");
+        configure(&mut g);
+        for (len, name) in SIZES {
+            let (mut to_worker, mut worker_rx) = spsc::channel::<TransferBuf>(1).unwrap();
+            let (mut worker_tx, mut from_worker) = spsc::channel::<TransferBuf>(1).unwrap();
+            let worker = thread::spawn(move || loop {
+                match worker_rx.try_pop() {
+                    Ok(buf) => {
+                        let mut buf = buf;
+                        while let Err(spsc::PushError::Full(back)) = worker_tx.try_push(buf) {
+                            buf = back;
+                            std::hint::spin_loop();
+                        }
+                    }
+                    Err(spsc::PopError::Closed) => return,
+                    Err(spsc::PopError::Empty) => std::hint::spin_loop(),
+                }
+            });
+            let mut buf = Some(filled(len));
+            g.bench_function(format!("handoff_spsc_polled_{name}"), |b| {
+                b.iter(|| {
+                    if to_worker.try_push(buf.take().unwrap()).is_err() {
+                        unreachable!("the worker empties the ring before answering");
+                    }
+                    loop {
+                        if let Ok(back) = from_worker.try_pop() {
+                            buf = Some(back);
+                            break;
+                        }
+                        std::hint::spin_loop();
+                    }
                 })
             });
             drop(to_worker);
@@ -168,6 +213,7 @@ mod demo {
     criterion_group!(
         benches,
         round_trip_spsc,
+        round_trip_spsc_polled,
         round_trip_rtrb,
         copy_vs_transfer,
         pool
