@@ -537,13 +537,6 @@ impl<T> Drop for Shared<T> {
     }
 }
 
-/// How many more times a blocking call yields its core, after [`Backoff`]
-/// is done, before it parks. Measured on 2 cores with 2 producers and 2
-/// consumers: 64 yields cost tens of microseconds when the other side is
-/// truly idle, and save a park and a wake in most waits when it is busy.
-#[cfg_attr(feature = "loom", allow(dead_code))]
-const EXTRA_YIELDS: usize = 64;
-
 /// Spins briefly, then parks on `notifier`, until `attempt` returns `Some` or
 /// `timeout` passes (`None`: never).
 ///
@@ -560,22 +553,13 @@ fn spin_then_park<R>(
     mut attempt: impl FnMut() -> Option<R>,
     more_ready: impl FnOnce() -> bool,
 ) -> Option<R> {
-    // Spin: the other side usually moves within a microsecond, and parking
-    // costs several.
+    // Spin, then yield: the other side usually moves within a microsecond,
+    // and parking costs several; with more threads than cores the other side
+    // may be waiting for this core, and giving it up is far cheaper than a
+    // park and a wake.
     let mut backoff = Backoff::new();
     while !backoff.is_completed() {
         backoff.snooze();
-        if let Some(done) = attempt() {
-            return Some(done);
-        }
-    }
-
-    // Yield: with more threads than cores the other side may be waiting for
-    // this core, and giving it up is far cheaper than a park and a wake.
-    // Under loom the model explores what the yields would wait for.
-    #[cfg(not(feature = "loom"))]
-    for _ in 0..EXTRA_YIELDS {
-        crate::sync::thread::yield_now();
         if let Some(done) = attempt() {
             return Some(done);
         }

@@ -270,7 +270,7 @@ impl Notifier {
     }
 
     /// Like [`wait_until`](Self::wait_until), but first spins briefly: 128
-    /// spin hints and then 4 yields (a few microseconds in all), checking
+    /// spin hints and then 64 yields (tens of microseconds at most), checking
     /// `ready()` after each, and parks only if the condition is still false
     /// after that.
     ///

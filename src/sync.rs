@@ -110,10 +110,18 @@ pub(crate) fn spin_hint() {
 ///
 /// Each step is followed by the caller's check, so a condition made true while
 /// we spin is seen within one spin hint (tens of nanoseconds), not after the
-/// next doubling of an exponential backoff: a round trip between two threads
-/// is then paid once, not rounded up to the next step. The total spin matches
-/// crossbeam's `Backoff` (127 hints, then 4 yields), so a thread that will
-/// park anyway burns no more than it did.
+/// next doubling of an exponential backoff such as crossbeam's: a round trip
+/// between two threads is then paid once, not rounded up to the next step.
+///
+/// The yields are many because a park and its wake cost microseconds of
+/// system calls, more on a virtual machine, while a yield costs a fraction of
+/// one, and on a busy machine (more threads than cores, or a host that
+/// deschedules a virtual CPU) the other side often needs this core to move at
+/// all. Measured on the project's 2-core VM: a buffer's round trip through two
+/// SPSC rings with blocking calls took 1.4-1.9 µs with 4 yields (it parked
+/// often) and 0.70-0.78 µs with 64, as fast as busy-polling; the MPMC ring
+/// with 2 producers and 2 consumers had settled on 64 the same way. A thread
+/// that parks anyway spends about 20 µs here first.
 ///
 /// Under loom every step yields, because loom cannot make progress through a
 /// busy loop that never yields, and one step completes the spin.
@@ -127,7 +135,7 @@ impl Backoff {
     /// Steps that spin once each.
     const SPINS: u32 = 128;
     /// Steps that yield the core, after the spinning ones.
-    const YIELDS: u32 = 4;
+    const YIELDS: u32 = 64;
 
     #[inline]
     pub(crate) fn new() -> Self {
