@@ -43,115 +43,87 @@ mod demo {
         buf
     }
 
-    /// Round trips through two `handoff::spsc` rings with blocking calls.
-    fn round_trip_spsc(c: &mut Criterion) {
-        let mut g = c.benchmark_group("round_trip");
-        configure(&mut g);
+    /// Round trips of a `len`-byte buffer through two rings made by `make`:
+    /// the bench thread sends it to an echoing worker and waits for it back.
+    /// `send` delivers a buffer (waiting while the ring is full); `recv`
+    /// waits for one and returns `None` once the ring is closed and drained.
+    fn round_trip<P: Send + 'static, C: Send + 'static>(
+        g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        label: &str,
+        make: fn() -> (P, C),
+        send: fn(&mut P, TransferBuf),
+        recv: fn(&mut C) -> Option<TransferBuf>,
+    ) {
         for (len, name) in SIZES {
-            let (mut to_worker, mut worker_rx) = spsc::channel::<TransferBuf>(1).unwrap();
-            let (mut worker_tx, mut from_worker) = spsc::channel::<TransferBuf>(1).unwrap();
+            let (mut to_worker, mut worker_rx) = make();
+            let (mut worker_tx, mut from_worker) = make();
             let worker = thread::spawn(move || {
-                while let Ok(buf) = worker_rx.pop() {
-                    worker_tx.push(buf).unwrap();
+                while let Some(buf) = recv(&mut worker_rx) {
+                    send(&mut worker_tx, buf);
                 }
             });
             let mut buf = Some(filled(len));
-            g.bench_function(format!("handoff_spsc_{name}"), |b| {
+            g.bench_function(format!("{label}_{name}"), |b| {
                 b.iter(|| {
-                    to_worker.push(buf.take().unwrap()).unwrap();
-                    buf = Some(from_worker.pop().unwrap());
+                    send(&mut to_worker, buf.take().unwrap());
+                    buf = Some(recv(&mut from_worker).expect("the worker answers"));
                 })
             });
             drop(to_worker);
             worker.join().unwrap();
             assert_eq!(buf.unwrap().len(), len);
         }
-        g.finish();
     }
 
-    /// Round trips through two `handoff::spsc` rings, both sides busy-polling
-    /// with `try_push`/`try_pop` exactly as the rtrb line does: the ring's own
-    /// cost, without the spin-then-park policy of the blocking calls.
-    fn round_trip_spsc_polled(c: &mut Criterion) {
+    /// `handoff::spsc` with blocking calls; `handoff::spsc` busy-polling
+    /// `try_push`/`try_pop` exactly as the rtrb line does (the ring's own
+    /// cost, without the spin-then-park policy); rtrb busy-polling.
+    fn round_trips(c: &mut Criterion) {
         let mut g = c.benchmark_group("round_trip");
         configure(&mut g);
-        for (len, name) in SIZES {
-            let (mut to_worker, mut worker_rx) = spsc::channel::<TransferBuf>(1).unwrap();
-            let (mut worker_tx, mut from_worker) = spsc::channel::<TransferBuf>(1).unwrap();
-            let worker = thread::spawn(move || loop {
-                match worker_rx.try_pop() {
-                    Ok(buf) => {
-                        let mut buf = buf;
-                        while let Err(spsc::PushError::Full(back)) = worker_tx.try_push(buf) {
-                            buf = back;
-                            std::hint::spin_loop();
-                        }
-                    }
-                    Err(spsc::PopError::Closed) => return,
+        round_trip(
+            &mut g,
+            "handoff_spsc",
+            || spsc::channel::<TransferBuf>(1).unwrap(),
+            |tx, buf| tx.push(buf).unwrap(),
+            |rx| rx.pop().ok(),
+        );
+        round_trip(
+            &mut g,
+            "handoff_spsc_polled",
+            || spsc::channel::<TransferBuf>(1).unwrap(),
+            |tx, mut buf| {
+                while let Err(spsc::PushError::Full(back)) = tx.try_push(buf) {
+                    buf = back;
+                    std::hint::spin_loop();
+                }
+            },
+            |rx| loop {
+                match rx.try_pop() {
+                    Ok(buf) => return Some(buf),
+                    Err(spsc::PopError::Closed) => return None,
                     Err(spsc::PopError::Empty) => std::hint::spin_loop(),
                 }
-            });
-            let mut buf = Some(filled(len));
-            g.bench_function(format!("handoff_spsc_polled_{name}"), |b| {
-                b.iter(|| {
-                    if to_worker.try_push(buf.take().unwrap()).is_err() {
-                        unreachable!("the worker empties the ring before answering");
-                    }
-                    loop {
-                        if let Ok(back) = from_worker.try_pop() {
-                            buf = Some(back);
-                            break;
-                        }
-                        std::hint::spin_loop();
-                    }
-                })
-            });
-            drop(to_worker);
-            worker.join().unwrap();
-            assert_eq!(buf.unwrap().len(), len);
-        }
-        g.finish();
-    }
-
-    /// Round trips through two rtrb rings, both sides busy-polling.
-    fn round_trip_rtrb(c: &mut Criterion) {
-        let mut g = c.benchmark_group("round_trip");
-        configure(&mut g);
-        for (len, name) in SIZES {
-            let (mut to_worker, mut worker_rx) = rtrb::RingBuffer::<TransferBuf>::new(1);
-            let (mut worker_tx, mut from_worker) = rtrb::RingBuffer::<TransferBuf>::new(1);
-            let worker = thread::spawn(move || loop {
-                match worker_rx.pop() {
-                    Ok(buf) => {
-                        let mut buf = buf;
-                        while let Err(rtrb::PushError::Full(back)) = worker_tx.push(buf) {
-                            buf = back;
-                            std::hint::spin_loop();
-                        }
-                    }
-                    Err(_) if worker_rx.is_abandoned() => return,
+            },
+        );
+        round_trip(
+            &mut g,
+            "rtrb",
+            || rtrb::RingBuffer::<TransferBuf>::new(1),
+            |tx, mut buf| {
+                while let Err(rtrb::PushError::Full(back)) = tx.push(buf) {
+                    buf = back;
+                    std::hint::spin_loop();
+                }
+            },
+            |rx| loop {
+                match rx.pop() {
+                    Ok(buf) => return Some(buf),
+                    Err(_) if rx.is_abandoned() => return None,
                     Err(_) => std::hint::spin_loop(),
                 }
-            });
-            let mut buf = Some(filled(len));
-            g.bench_function(format!("rtrb_{name}"), |b| {
-                b.iter(|| {
-                    if to_worker.push(buf.take().unwrap()).is_err() {
-                        unreachable!("the worker empties the ring before answering");
-                    }
-                    loop {
-                        if let Ok(back) = from_worker.pop() {
-                            buf = Some(back);
-                            break;
-                        }
-                        std::hint::spin_loop();
-                    }
-                })
-            });
-            drop(to_worker);
-            worker.join().unwrap();
-            assert_eq!(buf.unwrap().len(), len);
-        }
+            },
+        );
         g.finish();
     }
 
@@ -210,12 +182,5 @@ mod demo {
             .measurement_time(Duration::from_secs(2));
     }
 
-    criterion_group!(
-        benches,
-        round_trip_spsc,
-        round_trip_spsc_polled,
-        round_trip_rtrb,
-        copy_vs_transfer,
-        pool
-    );
+    criterion_group!(benches, round_trips, copy_vs_transfer, pool);
 }
